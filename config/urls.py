@@ -1,0 +1,24 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from healthcode.forms import PhoneLoginForm
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="healthcode:code", permanent=False)),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            authentication_form=PhoneLoginForm, redirect_authenticated_user=True
+        ),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("healthcode.urls")),
+    path("api/v1/", include("healthcode.api_urls")),
+    path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("admin/", admin.site.urls),
+]

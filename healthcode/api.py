@@ -1,0 +1,206 @@
+"""JSON API for residents and health codes (mounted under /api/v1/)."""
+
+from django.conf import settings
+from django.contrib.auth import authenticate, password_validation
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import permissions, serializers, status
+from rest_framework.authtoken.models import Token
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from healthcode import idnumbers, services, tokens
+from healthcode.forms import CONTACT_CHOICES, clean_id_fields, contact_history_flags
+from healthcode.idnumbers import IdType
+from healthcode.selectors import health_code_for_user, resident_from_token
+
+
+def _django_to_drf(func, value):
+    try:
+        return func(value)
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError(exc.messages) from None
+
+
+class ReasonSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    text = serializers.CharField()
+
+
+class RegisterApi(APIView):
+    permission_classes = [permissions.AllowAny]
+    authentication_classes: list = []
+
+    class InputSerializer(serializers.Serializer):
+        name = serializers.CharField(max_length=64)
+        id_type = serializers.ChoiceField(choices=IdType.choices)
+        id_number = serializers.CharField(max_length=40)
+        phone = serializers.CharField(max_length=20)
+        password = serializers.CharField(write_only=True, trim_whitespace=False)
+        nationality = serializers.CharField(max_length=64)
+        region_code = serializers.CharField(max_length=6)
+        address = serializers.CharField(max_length=200)
+        contact_history = serializers.ListField(
+            child=serializers.ChoiceField(choices=CONTACT_CHOICES), allow_empty=True
+        )
+        contact_note = serializers.CharField(max_length=500, required=False, allow_blank=True)
+        commitment = serializers.BooleanField()
+
+        def validate_name(self, value):
+            return _django_to_drf(idnumbers.clean_name, value)
+
+        def validate_phone(self, value):
+            return _django_to_drf(idnumbers.clean_phone, value)
+
+        def validate_region_code(self, value):
+            return _django_to_drf(idnumbers.clean_region_code, value)
+
+        def validate_contact_history(self, value):
+            return _django_to_drf(contact_history_flags, value)
+
+        def validate_password(self, value):
+            return _django_to_drf(password_validation.validate_password, value) or value
+
+        def validate_commitment(self, value):
+            if not value:
+                raise serializers.ValidationError(_("请阅读并勾选承诺。"))
+            return value
+
+        def validate(self, attrs):
+            try:
+                attrs["id_number"] = clean_id_fields(attrs["id_type"], attrs["id_number"])
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError({"id_number": exc.messages}) from None
+            return attrs
+
+    class OutputSerializer(serializers.Serializer):
+        public_id = serializers.UUIDField()
+
+    @extend_schema(request=InputSerializer, responses={201: OutputSerializer})
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        attrs = data.validated_data
+        resident = services.resident_register(
+            name=attrs["name"],
+            id_type=attrs["id_type"],
+            id_number=attrs["id_number"],
+            phone=attrs["phone"],
+            password=attrs["password"],
+            nationality=attrs["nationality"].strip(),
+            region_code=attrs["region_code"],
+            address=attrs["address"].strip(),
+            contact_note=attrs.get("contact_note", "").strip(),
+            committed=attrs["commitment"],
+            **attrs["contact_history"],
+        )
+        return Response(
+            self.OutputSerializer({"public_id": resident.public_id}).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class TokenLoginApi(APIView):
+    """Exchange phone and password for an API token (``Authorization: Token <key>``)."""
+
+    permission_classes = [permissions.AllowAny]
+    authentication_classes: list = []
+
+    class InputSerializer(serializers.Serializer):
+        phone = serializers.CharField()
+        password = serializers.CharField(trim_whitespace=False)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={200: inline_serializer("TokenOut", {"token": serializers.CharField()})},
+    )
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            phone = idnumbers.clean_phone(data.validated_data["phone"])
+        except DjangoValidationError:
+            phone = data.validated_data["phone"]
+        user = authenticate(request, phone=phone, password=data.validated_data["password"])
+        if user is None:
+            return Response(
+                {"detail": _("手机号码或密码不正确。"), "code": "invalid_login"},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        token, _created = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
+
+
+class MyCodeApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        colour = serializers.CharField()
+        colour_label = serializers.CharField()
+        reasons = ReasonSerializer(many=True)
+        computed_at = serializers.DateTimeField()
+        token = serializers.CharField()
+        token_expires_at = serializers.DateTimeField()
+        refresh_seconds = serializers.IntegerField()
+
+    @extend_schema(responses={200: OutputSerializer})
+    def get(self, request):
+        code = health_code_for_user(user=request.user)
+        if code is None:
+            return Response(
+                {"detail": _("该账号没有登记居民信息。"), "code": "no_resident"},
+                status=status.HTTP_404_NOT_FOUND,
+            )
+        issued = tokens.issue(public_id=code.resident.public_id, now=timezone.now())
+        out = {
+            "colour": code.colour,
+            "colour_label": code.get_colour_display(),
+            "reasons": code.reasons,
+            "computed_at": code.computed_at,
+            "token": issued.token,
+            "token_expires_at": issued.expires_at,
+            "refresh_seconds": settings.HEALTHCODE_TOKEN_REFRESH_SECONDS,
+        }
+        response = Response(self.OutputSerializer(out).data)
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class VerifyCodeApi(APIView):
+    """Staff only for now: a scanned token in, the masked person and live status out."""
+
+    permission_classes = [permissions.IsAdminUser]
+
+    class InputSerializer(serializers.Serializer):
+        token = serializers.CharField(max_length=256)
+
+    class OutputSerializer(serializers.Serializer):
+        name = serializers.CharField()
+        id_number = serializers.CharField()
+        colour = serializers.CharField()
+        colour_label = serializers.CharField()
+        reasons = ReasonSerializer(many=True)
+        computed_at = serializers.DateTimeField()
+
+    @extend_schema(request=InputSerializer, responses={200: OutputSerializer})
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            resident = resident_from_token(token=data.validated_data["token"], now=timezone.now())
+        except tokens.TokenInvalid as exc:
+            return Response(
+                {"token": [exc.message], "code": exc.problem.value},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        services.person_lookup_record(viewer=request.user, resident=resident, channel="api_verify")
+        code = resident.health_code
+        out = {
+            "name": resident.masked_name,
+            "id_number": resident.masked_id_number,
+            "colour": code.colour,
+            "colour_label": code.get_colour_display(),
+            "reasons": code.reasons,
+            "computed_at": code.computed_at,
+        }
+        return Response(self.OutputSerializer(out).data)

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from healthcode import api
+
+urlpatterns = [
+    path("residents", api.RegisterApi.as_view(), name="api-residents"),
+    path("auth/token", api.TokenLoginApi.as_view(), name="api-token"),
+    path("me/code", api.MyCodeApi.as_view(), name="api-me-code"),
+    path("codes/verify", api.VerifyCodeApi.as_view(), name="api-codes-verify"),
+]

@@ -1,0 +1,83 @@
+"""The opaque token inside a health-code QR.
+
+``HC1.<public id hex>.<issued at, unix seconds in hex>:<HMAC-SHA256 signature>`` — never the
+name or ID number. It is valid for ``HEALTHCODE_TOKEN_TTL_SECONDS`` after issue (valid while
+``now < issued + ttl``), so a screenshot or a forwarded picture stops working within minutes.
+Pure: the caller passes the time. Resolving the public id to a resident is the selector's job
+(``healthcode.selectors.resident_from_token``).
+"""
+
+import datetime as dt
+import re
+import uuid
+from dataclasses import dataclass
+from enum import StrEnum
+
+from django.conf import settings
+from django.core import signing
+from django.utils.translation import gettext_lazy as _
+
+PREFIX = "HC1"
+_SALT = "healthcode.tokens.v1"
+_SHAPE = re.compile(r"HC1\.([0-9a-f]{32})\.([0-9a-f]{1,12}):([A-Za-z0-9_-]{43})")
+
+
+class TokenProblem(StrEnum):
+    MALFORMED = "malformed"
+    BAD_SIGNATURE = "bad_signature"
+    EXPIRED = "expired"
+    UNKNOWN = "unknown"
+
+
+PROBLEM_MESSAGES = {
+    TokenProblem.MALFORMED: _("无效码：不是本平台的健康码。"),
+    TokenProblem.BAD_SIGNATURE: _("无效码：签名校验失败，可能是伪造或被篡改的健康码。"),
+    TokenProblem.EXPIRED: _("已过期：该健康码图片已失效，请让本人刷新健康码。"),
+    TokenProblem.UNKNOWN: _("无效码：找不到该健康码对应的人员。"),
+}
+
+
+class TokenInvalid(Exception):
+    def __init__(self, problem: TokenProblem) -> None:
+        super().__init__(problem.value)
+        self.problem = problem
+
+    @property
+    def message(self) -> str:
+        return str(PROBLEM_MESSAGES[self.problem])
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str
+    issued_at: dt.datetime
+    expires_at: dt.datetime
+
+
+def _signer(key: str | None = None) -> signing.Signer:
+    return signing.Signer(
+        key=key or settings.HEALTHCODE_SIGNING_KEY, salt=_SALT, algorithm="sha256"
+    )
+
+
+def issue(*, public_id: uuid.UUID, now: dt.datetime, key: str | None = None) -> IssuedToken:
+    issued = int(now.timestamp())
+    token = _signer(key).sign(f"{PREFIX}.{public_id.hex}.{issued:x}")
+    issued_at = dt.datetime.fromtimestamp(issued, tz=dt.UTC)
+    ttl = dt.timedelta(seconds=settings.HEALTHCODE_TOKEN_TTL_SECONDS)
+    return IssuedToken(token=token, issued_at=issued_at, expires_at=issued_at + ttl)
+
+
+def read(token: str, *, now: dt.datetime, key: str | None = None) -> uuid.UUID:
+    """The public id inside a token, or ``TokenInvalid`` saying precisely what is wrong."""
+    match = _SHAPE.fullmatch((token or "").strip())
+    if not match:
+        raise TokenInvalid(TokenProblem.MALFORMED)
+    try:
+        _signer(key).unsign(match.group(0))
+    except signing.BadSignature:
+        raise TokenInvalid(TokenProblem.BAD_SIGNATURE) from None
+    issued = int(match.group(2), 16)
+    if now.timestamp() >= issued + settings.HEALTHCODE_TOKEN_TTL_SECONDS:
+        raise TokenInvalid(TokenProblem.EXPIRED)
+    return uuid.UUID(hex=match.group(1))

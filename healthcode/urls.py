@@ -1,0 +1,11 @@
+from django.urls import path
+
+from healthcode import views
+
+app_name = "healthcode"
+
+urlpatterns = [
+    path("register/", views.register, name="register"),
+    path("code/", views.code_page, name="code"),
+    path("code/qr.png", views.code_qr_png, name="code-qr"),
+]

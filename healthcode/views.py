@@ -1,0 +1,61 @@
+from django.conf import settings
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from healthcode import services, tokens
+from healthcode.errors import DomainError
+from healthcode.forms import RegistrationForm
+from healthcode.qr import qr_png
+from healthcode.selectors import health_code_for_user
+
+
+@require_http_methods(["GET", "POST"])
+def register(request):
+    if request.user.is_authenticated and hasattr(request.user, "resident"):
+        return redirect("healthcode:code")
+    form = RegistrationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            resident = services.resident_register(**form.service_kwargs())
+        except DomainError as exc:
+            form.add_error(exc.field, exc.message)
+        else:
+            login(request, resident.user, backend="django.contrib.auth.backends.ModelBackend")
+            return redirect("healthcode:code")
+    return render(request, "healthcode/register.html", {"form": form})
+
+
+@never_cache
+@login_required
+@require_GET
+def code_page(request):
+    code = health_code_for_user(user=request.user)
+    if code is None:
+        return render(request, "healthcode/no_resident.html", status=404)
+    return render(
+        request,
+        "healthcode/code.html",
+        {
+            "code": code,
+            "resident": code.resident,
+            "refresh_seconds": settings.HEALTHCODE_TOKEN_REFRESH_SECONDS,
+            "ttl_seconds": settings.HEALTHCODE_TOKEN_TTL_SECONDS,
+        },
+    )
+
+
+@never_cache
+@login_required
+@require_GET
+def code_qr_png(request):
+    """A fresh signed token as a PNG; the code page reloads it every refresh interval."""
+    code = health_code_for_user(user=request.user)
+    if code is None:
+        return HttpResponse(status=404)
+    issued = tokens.issue(public_id=code.resident.public_id, now=timezone.now())
+    return HttpResponse(qr_png(issued.token, box_size=8), content_type="image/png")
