@@ -12,8 +12,10 @@ class UserAdmin(DjangoUserAdmin):
     search_fields = ["phone"]
     fieldsets = [
         (None, {"fields": ["phone", "password"]}),
-        (_("权限"), {"fields": ["is_active", "is_staff", "is_superuser", "groups",
-                               "user_permissions"]}),
+        (
+            _("权限"),
+            {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]},
+        ),
         (_("时间"), {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["phone", "password1", "password2"]})]

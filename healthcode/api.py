@@ -33,7 +33,7 @@ class RegisterApi(APIView):
     permission_classes = [permissions.AllowAny]
     authentication_classes: list = []
 
-    class InputSerializer(serializers.Serializer):
+    class RegisterInputSerializer(serializers.Serializer):
         name = serializers.CharField(max_length=64)
         id_type = serializers.ChoiceField(choices=IdType.choices)
         id_number = serializers.CharField(max_length=40)
@@ -75,12 +75,12 @@ class RegisterApi(APIView):
                 raise serializers.ValidationError({"id_number": exc.messages}) from None
             return attrs
 
-    class OutputSerializer(serializers.Serializer):
+    class RegisterOutputSerializer(serializers.Serializer):
         public_id = serializers.UUIDField()
 
-    @extend_schema(request=InputSerializer, responses={201: OutputSerializer})
+    @extend_schema(request=RegisterInputSerializer, responses={201: RegisterOutputSerializer})
     def post(self, request):
-        data = self.InputSerializer(data=request.data)
+        data = self.RegisterInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         attrs = data.validated_data
         resident = services.resident_register(
@@ -97,7 +97,7 @@ class RegisterApi(APIView):
             **attrs["contact_history"],
         )
         return Response(
-            self.OutputSerializer({"public_id": resident.public_id}).data,
+            self.RegisterOutputSerializer({"public_id": resident.public_id}).data,
             status=status.HTTP_201_CREATED,
         )
 
@@ -108,16 +108,16 @@ class TokenLoginApi(APIView):
     permission_classes = [permissions.AllowAny]
     authentication_classes: list = []
 
-    class InputSerializer(serializers.Serializer):
+    class TokenLoginInputSerializer(serializers.Serializer):
         phone = serializers.CharField()
         password = serializers.CharField(trim_whitespace=False)
 
     @extend_schema(
-        request=InputSerializer,
+        request=TokenLoginInputSerializer,
         responses={200: inline_serializer("TokenOut", {"token": serializers.CharField()})},
     )
     def post(self, request):
-        data = self.InputSerializer(data=request.data)
+        data = self.TokenLoginInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
             phone = idnumbers.clean_phone(data.validated_data["phone"])
@@ -134,7 +134,7 @@ class TokenLoginApi(APIView):
 
 
 class MyCodeApi(APIView):
-    class OutputSerializer(serializers.Serializer):
+    class MyCodeOutputSerializer(serializers.Serializer):
         colour = serializers.CharField()
         colour_label = serializers.CharField()
         reasons = ReasonSerializer(many=True)
@@ -143,7 +143,7 @@ class MyCodeApi(APIView):
         token_expires_at = serializers.DateTimeField()
         refresh_seconds = serializers.IntegerField()
 
-    @extend_schema(responses={200: OutputSerializer})
+    @extend_schema(responses={200: MyCodeOutputSerializer})
     def get(self, request):
         code = health_code_for_user(user=request.user)
         if code is None:
@@ -161,7 +161,7 @@ class MyCodeApi(APIView):
             "token_expires_at": issued.expires_at,
             "refresh_seconds": settings.HEALTHCODE_TOKEN_REFRESH_SECONDS,
         }
-        response = Response(self.OutputSerializer(out).data)
+        response = Response(self.MyCodeOutputSerializer(out).data)
         response["Cache-Control"] = "no-store"
         return response
 
@@ -171,10 +171,10 @@ class VerifyCodeApi(APIView):
 
     permission_classes = [permissions.IsAdminUser]
 
-    class InputSerializer(serializers.Serializer):
+    class VerifyCodeInputSerializer(serializers.Serializer):
         token = serializers.CharField(max_length=256)
 
-    class OutputSerializer(serializers.Serializer):
+    class VerifyCodeOutputSerializer(serializers.Serializer):
         name = serializers.CharField()
         id_number = serializers.CharField()
         colour = serializers.CharField()
@@ -182,9 +182,9 @@ class VerifyCodeApi(APIView):
         reasons = ReasonSerializer(many=True)
         computed_at = serializers.DateTimeField()
 
-    @extend_schema(request=InputSerializer, responses={200: OutputSerializer})
+    @extend_schema(request=VerifyCodeInputSerializer, responses={200: VerifyCodeOutputSerializer})
     def post(self, request):
-        data = self.InputSerializer(data=request.data)
+        data = self.VerifyCodeInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
             resident = resident_from_token(token=data.validated_data["token"], now=timezone.now())
@@ -203,4 +203,4 @@ class VerifyCodeApi(APIView):
             "reasons": code.reasons,
             "computed_at": code.computed_at,
         }
-        return Response(self.OutputSerializer(out).data)
+        return Response(self.VerifyCodeOutputSerializer(out).data)

@@ -6,8 +6,9 @@ Views map it to a message next to the field (pages) or a 400/409 field error (AP
 
 
 class DomainError(Exception):
-    def __init__(self, message: str, *, field: str | None = None, code: str = "invalid",
-                 status: int = 400) -> None:
+    def __init__(
+        self, message: str, *, field: str | None = None, code: str = "invalid", status: int = 400
+    ) -> None:
         super().__init__(message)
         self.message = str(message)
         self.field = field

@@ -37,31 +37,48 @@ def clean_id_fields(id_type: str, id_number: str) -> str:
 
 
 class RegistrationForm(forms.Form):
-    name = forms.CharField(label=_("姓名"), max_length=64)
-    id_type = forms.ChoiceField(label=_("证件类型"), choices=IdType.choices)
-    id_number = forms.CharField(label=_("证件号码"), max_length=40)
-    phone = forms.CharField(
-        label=_("手机号码"), max_length=20, widget=forms.TextInput(attrs={"inputmode": "tel"})
+    name = forms.CharField(
+        label=_("姓名"), max_length=64, error_messages={"required": _("请填写姓名。")}
     )
-    nationality = forms.CharField(label=_("国籍（地区）"), max_length=64, initial="中国")
+    id_type = forms.ChoiceField(label=_("证件类型"), choices=IdType.choices)
+    id_number = forms.CharField(
+        label=_("证件号码"), max_length=40, error_messages={"required": _("请填写证件号码。")}
+    )
+    phone = forms.CharField(
+        label=_("手机号码"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"inputmode": "tel"}),
+        error_messages={"required": _("请填写手机号码。")},
+    )
+    nationality = forms.CharField(
+        label=_("国籍（地区）"),
+        max_length=64,
+        initial="中国",
+        error_messages={"required": _("请填写国籍（地区）。")},
+    )
     region_code = forms.CharField(
         label=_("居住地行政区划代码"),
         max_length=6,
         help_text=_("6位区县代码，例如 110105（北京市朝阳区）"),
         widget=forms.TextInput(attrs={"inputmode": "numeric"}),
     )
-    address = forms.CharField(label=_("居住地址"), max_length=200)
+    address = forms.CharField(
+        label=_("居住地址"), max_length=200, error_messages={"required": _("请填写居住地址。")}
+    )
     contact_history = forms.MultipleChoiceField(
-        label=_("14天内接触史"), choices=CONTACT_CHOICES, widget=forms.CheckboxSelectMultiple
+        label=_("14天内接触史"),
+        choices=CONTACT_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("请选择14天内接触史；没有请选“无以上情况”。")},
     )
     contact_note = forms.CharField(
-        label=_("补充说明（选填）"), max_length=500, required=False, widget=forms.Textarea(
-            attrs={"rows": 2})
+        label=_("补充说明（选填）"),
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
     password = forms.CharField(label=_("登录密码"), widget=forms.PasswordInput, strip=False)
-    password_again = forms.CharField(
-        label=_("确认密码"), widget=forms.PasswordInput, strip=False
-    )
+    password_again = forms.CharField(label=_("确认密码"), widget=forms.PasswordInput, strip=False)
     commitment = forms.BooleanField(
         label=_("本人承诺：以上信息真实、准确、完整，如有瞒报、谎报，愿承担相应法律责任。"),
         error_messages={"required": _("请阅读并勾选承诺。")},
@@ -117,8 +134,11 @@ class PhoneLoginForm(AuthenticationForm):
     """Log-in by mobile phone number; the number is normalised like at registration."""
 
     username = forms.CharField(
-        label=_("手机号码"), max_length=20, widget=forms.TextInput(
-            attrs={"autofocus": True, "inputmode": "tel", "autocomplete": "username"})
+        label=_("手机号码"),
+        max_length=20,
+        widget=forms.TextInput(
+            attrs={"autofocus": True, "inputmode": "tel", "autocomplete": "username"}
+        ),
     )
     error_messages = {
         "invalid_login": _("手机号码或密码不正确。"),

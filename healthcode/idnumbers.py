@@ -62,9 +62,7 @@ class ResidentIdInfo:
 def parse_resident_id(number: str, *, today: dt.date) -> ResidentIdInfo:
     """Check a normalised 18-character resident ID; return what it says about its holder."""
     if not re.fullmatch(r"\d{17}[\dX]", number):
-        raise ValidationError(
-            _("居民身份证号码应为18位：17位数字加1位数字或X。"), code="id_format"
-        )
+        raise ValidationError(_("居民身份证号码应为18位：17位数字加1位数字或X。"), code="id_format")
     if number[:2] not in PROVINCE_CODES or number[2:6] == "0000":
         raise ValidationError(_("身份证号码的地区码无效。"), code="id_region")
     try:
@@ -76,9 +74,7 @@ def parse_resident_id(number: str, *, today: dt.date) -> ResidentIdInfo:
     if birth < _EARLIEST_BIRTH:
         raise ValidationError(_("身份证号码中的出生日期不存在。"), code="id_birth")
     if resident_id_check_char(number[:17]) != number[17]:
-        raise ValidationError(
-            _("身份证号码校验位不正确，请逐位核对。"), code="id_checksum"
-        )
+        raise ValidationError(_("身份证号码校验位不正确，请逐位核对。"), code="id_checksum")
     return ResidentIdInfo(
         region_code=number[:6],
         birth_date=birth,

@@ -162,6 +162,9 @@ class HealthCodeChange(models.Model):
         verbose_name_plural = _("健康码变更记录")
         ordering = ["-changed_at", "-id"]
 
+    def __str__(self) -> str:
+        return f"{self.old_colour or '-'} → {self.new_colour} ({self.cause})"
+
     def save(self, *args, **kwargs):
         if self.pk is not None:
             raise ValidationError("HealthCodeChange rows are append-only.")
@@ -187,3 +190,6 @@ class PersonLookup(models.Model):
         verbose_name = _("个人信息查询记录")
         verbose_name_plural = _("个人信息查询记录")
         ordering = ["-looked_up_at"]
+
+    def __str__(self) -> str:
+        return f"{self.viewer} → {self.resident} ({self.channel})"

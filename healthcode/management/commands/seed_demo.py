@@ -59,7 +59,7 @@ class Command(BaseCommand):
             rows.append((phone, name, code.get_colour_display()))
         if not User.objects.filter(phone=STAFF_PHONE).exists():
             User.objects.create_superuser(phone=STAFF_PHONE, password=DEMO_PASSWORD)
-        self.stdout.write("Demo log-ins (password for all: %s)" % DEMO_PASSWORD)
+        self.stdout.write(f"Demo log-ins (password for all: {DEMO_PASSWORD})")
         for phone, name, colour in rows:
             self.stdout.write(f"  resident  {phone}  {name}  {colour}")
         self.stdout.write(f"  staff     {STAFF_PHONE}  (admin: /admin/, API verify)")

@@ -1,0 +1,51 @@
+"""Test data made through the real services, so every resident is a registered one."""
+
+import itertools
+
+from healthcode import services
+from healthcode.idnumbers import IdType, resident_id_check_char
+from healthcode.models import Resident
+
+PASSWORD = "Test-pass-2026!"
+_seq = itertools.count(1)
+
+
+def resident_id(*, region: str = "110105", birth: str = "19900101", seq: int = 1) -> str:
+    first17 = f"{region}{birth}{seq:03d}"
+    return first17 + resident_id_check_char(first17)
+
+
+def registration_data(**overrides) -> dict:
+    """Valid page/API input for a new resident; each call yields a fresh ID and phone."""
+    n = next(_seq)
+    data = {
+        "name": "张三丰",
+        "id_type": IdType.RESIDENT_ID,
+        "id_number": resident_id(seq=n % 1000, birth=f"19{50 + n % 40}0101"),
+        "phone": f"139{n:08d}",
+        "nationality": "中国",
+        "region_code": "110105",
+        "address": "北京市朝阳区建国路 1 号",
+        "contact_history": ["none"],
+        "contact_note": "",
+        "password": PASSWORD,
+        "password_again": PASSWORD,
+        "commitment": True,
+    }
+    data.update(overrides)
+    return data
+
+
+def make_resident(**overrides) -> Resident:
+    data = registration_data(**overrides)
+    return services.resident_register(
+        name=data["name"],
+        id_type=data["id_type"],
+        id_number=data["id_number"],
+        phone=data["phone"],
+        password=data["password"],
+        nationality=data["nationality"],
+        region_code=data["region_code"],
+        address=data["address"],
+        committed=True,
+    )

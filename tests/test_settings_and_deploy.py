@@ -1,0 +1,117 @@
+"""Start-up behaviour of the settings, checked in fresh processes with their own environment."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+REAL_KEY = "k7Qv-this-is-a-long-random-production-key-for-tests-only-9fT2xLw0PzR"
+
+
+def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in {
+            "SECRET_KEY",
+            "DEBUG",
+            "DATABASE_URL",
+            "REDIS_URL",
+            "ALLOWED_HOSTS",
+            "SECURE_SSL_REDIRECT",
+        }
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    result = manage("check", DEBUG="0", ALLOWED_HOSTS="example.org")
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_production_refuses_the_development_key():
+    result = manage(
+        "check", DEBUG="0", ALLOWED_HOSTS="example.org", SECRET_KEY="django-insecure-" + "x" * 50
+    )
+    assert result.returncode != 0 and "development key" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"DEBUG": "maybe"}, "DEBUG='maybe' is not a boolean"),
+        ({"DEBUG": "1", "DATABASE_URL": "mysql://x/y"}, "use postgres:// or sqlite:///"),
+        ({"DEBUG": "1", "DATABASE_URL": "postgres://host:notaport/db"}, "malformed"),
+        ({"DEBUG": "1", "DATABASE_URL": "postgres://host/"}, "database name"),
+        ({"DEBUG": "1", "REDIS_URL": "localhost:6379"}, "use redis://"),
+        ({"DEBUG": "1", "ALLOWED_HOSTS": "a.org,,b.org"}, "empty item"),
+        ({"DEBUG": "1", "HEALTHCODE_TOKEN_TTL_SECONDS": "five"}, "not a whole number"),
+    ],
+)
+def test_malformed_values_stop_start_up_with_a_clear_message(env, message):
+    result = manage("check", **env)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_check_deploy_is_clean_with_a_real_key():
+    result = manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DEBUG="0",
+        SECRET_KEY=REAL_KEY,
+        ALLOWED_HOSTS="example.org",
+    )
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "no issues" in result.stdout
+
+
+def test_debug_runs_without_a_key_on_the_embedded_default():
+    result = manage("check", DEBUG="1")
+    assert result.returncode == 0, result.stderr
+
+
+def test_settings_are_chinese_and_shanghai(settings):
+    assert settings.LANGUAGE_CODE == "zh-hans"
+    assert settings.TIME_ZONE == "Asia/Shanghai"
+    assert settings.USE_TZ is True
+
+
+def test_docker_compose_services_and_commands():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert set(services) >= {"web", "worker", "beat", "postgres", "redis"}
+    for name in ("web", "worker", "beat"):
+        service = services[name]
+        assert service["build"] == "."
+        assert service["environment"]["DATABASE_URL"].startswith("postgres://")
+        assert service["environment"]["REDIS_URL"].startswith("redis://redis:")
+        assert set(service["depends_on"]) == {"postgres", "redis"}
+    assert "gunicorn config.wsgi:application" in services["web"]["command"]
+    assert "manage.py migrate" in services["web"]["command"]
+    assert services["worker"]["command"].startswith("celery -A config worker")
+    assert services["beat"]["command"].startswith("celery -A config beat")
+    for name in ("web", "worker", "postgres", "redis"):
+        assert services[name]["healthcheck"]["test"], name
+    assert set(compose["volumes"]) >= {"postgres-data", "redis-data"}
+    # What the commands name exists: the WSGI module, the Celery app, the Dockerfile.
+    assert (ROOT / "config" / "wsgi.py").exists() and (ROOT / "config" / "celery.py").exists()
+    assert (ROOT / "Dockerfile").exists()
+    from config.celery import app
+
+    assert app.main == "healthcode"
