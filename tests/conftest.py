@@ -60,6 +60,8 @@ def chromium_path() -> str | None:
 def browser():
     path = chromium_path()
     if path is None:
+        if os.environ.get("REQUIRE_BROWSER"):
+            pytest.fail("REQUIRE_BROWSER is set but no Chromium was found.")
         pytest.skip(
             "No Chromium found: install Debian's chromium and fonts-noto-cjk "
             "(sudo apt-get install chromium fonts-noto-cjk) or set CHROMIUM_PATH. "
@@ -97,3 +99,60 @@ def artifacts_dir():
     path = os.path.join(os.path.dirname(__file__), "..", "artifacts", "screenshots")
     os.makedirs(path, exist_ok=True)
     return os.path.abspath(path)
+
+
+# --- A real Celery worker --------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker):
+    """A real ``celery -A config worker`` process on Redis, reading the test database.
+
+    Needs REDIS_URL and PostgreSQL (an in-memory SQLite test database cannot be shared with
+    another process). Tests that use it must be ``django_db(transaction=True)`` so the worker
+    sees committed rows.
+    """
+    import subprocess
+    import sys
+    import time
+
+    from django.conf import settings as django_settings
+    from django.db import connection
+
+    from config.celery import app
+
+    reason = None
+    if not django_settings.REDIS_URL:
+        reason = "needs REDIS_URL (a real broker)"
+    elif connection.vendor != "postgresql":
+        reason = "needs DATABASE_URL on PostgreSQL (the worker must share the test database)"
+    if reason:
+        if os.environ.get("REQUIRE_CELERY_WORKER"):
+            pytest.fail(f"REQUIRE_CELERY_WORKER is set but the worker {reason}.")
+        pytest.skip(f"Celery worker test {reason}.")
+
+    db = connection.settings_dict
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{auth}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}",
+        "REDIS_URL": django_settings.REDIS_URL,
+    }
+    app.control.purge()
+    name = f"pytest-{os.getpid()}@localhost"
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=threads",
+         "--concurrency=4", "--loglevel=INFO", "-n", name,
+         "--without-gossip", "--without-mingle"],
+        cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+        env=env,
+    )
+    deadline = time.monotonic() + 60
+    while not app.control.ping(destination=[name], timeout=1.0):
+        if worker.poll() is not None or time.monotonic() > deadline:
+            worker.kill()
+            pytest.fail("the Celery worker did not start")
+    yield name
+    worker.terminate()
+    try:
+        worker.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        worker.kill()
