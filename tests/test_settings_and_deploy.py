@@ -24,6 +24,7 @@ def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
             "REDIS_URL",
             "ALLOWED_HOSTS",
             "SECURE_SSL_REDIRECT",
+            "DJANGO_ALLOW_ASYNC_UNSAFE",
         }
     }
     return subprocess.run(
