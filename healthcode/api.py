@@ -14,7 +14,8 @@ from rest_framework.views import APIView
 from healthcode import idnumbers, services, tokens
 from healthcode.forms import CONTACT_CHOICES, clean_id_fields, contact_history_flags
 from healthcode.idnumbers import IdType
-from healthcode.selectors import health_code_for_user, resident_from_token
+from healthcode.ingest import parse_body
+from healthcode.selectors import ensure_current, health_code_current, resident_from_token
 
 
 def _django_to_drf(func, value):
@@ -27,6 +28,30 @@ def _django_to_drf(func, value):
 class ReasonSerializer(serializers.Serializer):
     code = serializers.CharField()
     text = serializers.CharField()
+    colour = serializers.CharField()
+    since = serializers.DateTimeField(allow_null=True)
+    until = serializers.DateTimeField(allow_null=True)
+
+
+class TestSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(
+        choices=["none", "negative", "pending", "expired", "positive", "invalid"]
+    )
+    line = serializers.CharField()
+    last_sampled_at = serializers.DateTimeField(allow_null=True)
+    last_result = serializers.CharField(allow_null=True)
+    window_hours = serializers.IntegerField(allow_null=True)
+    valid_until = serializers.DateTimeField(allow_null=True)
+    valid_now = serializers.BooleanField()
+
+
+def test_out(code) -> dict:
+    return {
+        **code.test,
+        "state": code.test.get("state", "none"),
+        "valid_now": code.test.get("valid_now", False),
+        "line": code.test_line,
+    }
 
 
 class RegisterApi(APIView):
@@ -138,6 +163,7 @@ class MyCodeApi(APIView):
         colour = serializers.CharField()
         colour_label = serializers.CharField()
         reasons = ReasonSerializer(many=True)
+        test = TestSerializer()
         computed_at = serializers.DateTimeField()
         token = serializers.CharField()
         token_expires_at = serializers.DateTimeField()
@@ -145,7 +171,7 @@ class MyCodeApi(APIView):
 
     @extend_schema(responses={200: MyCodeOutputSerializer})
     def get(self, request):
-        code = health_code_for_user(user=request.user)
+        code = health_code_current(user=request.user)
         if code is None:
             return Response(
                 {"detail": _("该账号没有登记居民信息。"), "code": "no_resident"},
@@ -156,6 +182,7 @@ class MyCodeApi(APIView):
             "colour": code.colour,
             "colour_label": code.get_colour_display(),
             "reasons": code.reasons,
+            "test": test_out(code),
             "computed_at": code.computed_at,
             "token": issued.token,
             "token_expires_at": issued.expires_at,
@@ -180,6 +207,7 @@ class VerifyCodeApi(APIView):
         colour = serializers.CharField()
         colour_label = serializers.CharField()
         reasons = ReasonSerializer(many=True)
+        test = TestSerializer()
         computed_at = serializers.DateTimeField()
 
     @extend_schema(request=VerifyCodeInputSerializer, responses={200: VerifyCodeOutputSerializer})
@@ -194,13 +222,55 @@ class VerifyCodeApi(APIView):
                 status=status.HTTP_400_BAD_REQUEST,
             )
         services.person_lookup_record(viewer=request.user, resident=resident, channel="api_verify")
-        code = resident.health_code
+        code = ensure_current(resident.health_code)
         out = {
             "name": resident.masked_name,
             "id_number": resident.masked_id_number,
             "colour": code.colour,
             "colour_label": code.get_colour_display(),
             "reasons": code.reasons,
+            "test": test_out(code),
             "computed_at": code.computed_at,
         }
         return Response(self.VerifyCodeOutputSerializer(out).data)
+
+
+def model_permission(perm: str):
+    """DRF permission: the user holds this Django permission (health officers do)."""
+
+    class HasPermission(permissions.BasePermission):
+        def has_permission(self, request, view):
+            return bool(request.user and request.user.has_perm(perm))
+
+    return HasPermission
+
+
+class BatchReportSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+    rejected = serializers.IntegerField()
+    errors = serializers.ListField(child=serializers.DictField())
+
+
+class RiskFlagImportApi(APIView):
+    """Health officers import risk flags (JSON or CSV, up to 10,000), idempotent per
+    ``source`` + ``external_id``. Columns: source, external_id, id_type, id_number, name,
+    kind, starts_at, ends_at (optional; yellow kinds default to 14 days), reason."""
+
+    permission_classes = [model_permission("healthcode.add_riskflag")]
+    parser_classes: list = []
+
+    @extend_schema(
+        request={
+            "application/json": inline_serializer(
+                "RiskFlagRecords", {"records": serializers.ListField(child=serializers.DictField())}
+            ),
+            "text/csv": {"type": "string"},
+        },
+        responses={200: BatchReportSerializer},
+    )
+    def post(self, request):
+        records = parse_body(request.body, request.content_type)
+        outcome = services.risk_flags_import(records=records, entered_by=request.user)
+        return Response(BatchReportSerializer(outcome.report()).data)

@@ -7,4 +7,5 @@ urlpatterns = [
     path("auth/token", api.TokenLoginApi.as_view(), name="api-token"),
     path("me/code", api.MyCodeApi.as_view(), name="api-me-code"),
     path("codes/verify", api.VerifyCodeApi.as_view(), name="api-codes-verify"),
+    path("health/risk-flags", api.RiskFlagImportApi.as_view(), name="api-risk-flags"),
 ]

@@ -1,3 +1,4 @@
+import datetime as dt
 import uuid
 
 from django.contrib.auth.base_user import BaseUserManager
@@ -52,6 +53,15 @@ class User(AbstractUser):
         return masking.mask_phone(self.phone)
 
 
+class PopulationGroup(models.TextChoices):
+    """Groups with their own test frequency (seed 000): each has its own policies."""
+
+    GENERAL = "general", _("普通公众")
+    HIGH_RISK_JOB = "high_risk_job", _("高风险岗位人员")
+    PUBLIC_SERVICE = "public_service", _("公共服务人员")
+    ARRIVAL = "arrival", _("外地来返人员")
+
+
 class Resident(models.Model):
     """A registered person: the seven items of the registration form and the commitment."""
 
@@ -72,6 +82,13 @@ class Resident(models.Model):
     contact_note = models.CharField(_("接触史说明"), max_length=500, blank=True)
     committed_at = models.DateTimeField(_("承诺时间"))
     created_at = models.DateTimeField(_("注册时间"), default=timezone.now)
+    population_group = models.CharField(
+        _("人群分类"),
+        max_length=32,
+        choices=PopulationGroup.choices,
+        default=PopulationGroup.GENERAL,
+        db_index=True,
+    )
 
     class Meta:
         verbose_name = _("居民")
@@ -79,6 +96,7 @@ class Resident(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["id_type", "id_number"], name="resident_unique_id"),
         ]
+        indexes = [models.Index(fields=["id_number"], name="resident_id_number")]
 
     def __str__(self) -> str:
         return f"{masking.mask_name(self.name)} {masking.mask_id_number(self.id_number)}"
@@ -115,9 +133,11 @@ class Colour(models.TextChoices):
 class HealthCode(models.Model):
     """A resident's current status, as the engine last computed it. Read by every scan.
 
-    ``reasons`` is a list of ``{"code": ..., "text": ...}``; green's is 未见异常.
-    ``review_at`` is the next instant at which the status would change by time alone
-    (indexed: the scheduler recomputes every code whose review time has passed).
+    ``reasons``: what the engine found, worst first — ``{"code", "text", "colour", "fact",
+    "since", "until"}`` (green's one reason is 未见异常). ``test``: the engine's test status.
+    ``review_at``: the next instant at which the status would change by time alone (indexed:
+    the scheduler recomputes every code whose review time has passed, and a read of a code
+    past it recomputes first). ``rules_version``: the engine rules that decided it.
     """
 
     resident = models.OneToOneField(
@@ -125,6 +145,8 @@ class HealthCode(models.Model):
     )
     colour = models.CharField(_("颜色"), max_length=8, choices=Colour.choices)
     reasons = models.JSONField(_("原因"), default=list)
+    test = models.JSONField(_("核酸状态"), default=dict)
+    rules_version = models.CharField(_("规则版本"), max_length=32, blank=True)
     computed_at = models.DateTimeField(_("计算时间"))
     review_at = models.DateTimeField(_("下次复核时间"), null=True, blank=True, db_index=True)
 
@@ -143,6 +165,59 @@ class HealthCode(models.Model):
     @property
     def reason_text(self) -> str:
         return "；".join(reason["text"] for reason in self.reasons)
+
+    @property
+    def test_line(self) -> str:
+        """The code page's test line, e.g. 核酸 72 小时内阴性（采样 05-27 08:30）."""
+        return test_line(self.test)
+
+    @property
+    def explained_reasons(self) -> list[dict]:
+        """Reasons with where they come from and since when, for the holder's own page."""
+        return [
+            {
+                **reason,
+                "source": _fact_source(reason.get("fact", "")),
+                "since_local": _local(reason.get("since")),
+                "until_local": _local(reason.get("until")),
+            }
+            for reason in self.reasons
+        ]
+
+
+def _local(iso: str | None) -> str:
+    if not iso:
+        return ""
+    return timezone.localtime(dt.datetime.fromisoformat(iso)).strftime("%m-%d %H:%M")
+
+
+_FACT_SOURCES = {
+    "sample": _("核酸检测结果"),
+    "flag": _("卫健部门风险人员名单"),
+    "stay": _("本人申报行程途经风险地区"),
+}
+
+
+def _fact_source(fact: str) -> str:
+    return str(_FACT_SOURCES.get(fact.split(":", 1)[0], "")) if fact else ""
+
+
+def test_line(test: dict) -> str:
+    state, hours = test.get("state", "none"), test.get("window_hours")
+    sampled = _local(test.get("basis_sampled_at") or test.get("last_sampled_at"))
+    if state == "negative":
+        if hours:
+            return _("核酸 %(h)s 小时内阴性（采样 %(t)s）") % {"h": hours, "t": sampled}
+        return _("核酸阴性（采样 %(t)s）") % {"t": sampled}
+    if state == "pending":
+        return _("核酸结果待出（采样 %(t)s）") % {"t": _local(test.get("last_sampled_at"))}
+    if state == "expired":
+        return _("核酸已超 %(h)s 小时") % {"h": hours}
+    if state == "positive":
+        return str(_("核酸阳性"))
+    if state == "invalid":
+        return str(_("核酸结果无效，请重新采样"))
+    return str(_("暂无核酸检测记录"))
 
 
 class HealthCodeChange(models.Model):
@@ -193,3 +268,98 @@ class PersonLookup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.viewer} → {self.resident} ({self.channel})"
+
+
+class RiskKind(models.TextChoices):
+    """The red and yellow lists of seed 004; the engine's rule table gives each its colour."""
+
+    CONFIRMED = "confirmed", _("确诊病例")
+    SUSPECTED = "suspected", _("疑似病例")
+    ASYMPTOMATIC_ISOLATION = "asymptomatic_isolation", _("集中隔离医学观察的无症状感染者")
+    CLOSE_CONTACT = "close_contact", _("隔离医学观察的密切接触者")
+    FROM_HIGH_RISK_AREA = "from_high_risk_area", _("来自疫情防控重点地区或高风险地区")
+    OTHER_HIGH = "other_high", _("其他需纳入高风险管理的人员")
+    FEVER_CLINIC = "fever_clinic", _("14天内有发热门诊就诊记录")
+    SYMPTOMS = "symptoms", _("有发热、干咳、气促等呼吸道症状")
+    DATABASE_ABNORMAL = "database_abnormal", _("全省疫情数据库14天内异常")
+    DISCHARGED_OBSERVATION = "discharged_observation", _("治愈出院居家观察未满14天")
+    ASYMPTOMATIC_RELEASED = "asymptomatic_released", _("解除隔离未满14天的无症状感染者")
+    OVERSEAS_QUARANTINE = "overseas_quarantine", _("境外来返人员隔离期未满")
+    FROM_MEDIUM_RISK_AREA = "from_medium_risk_area", _("来自疫情中风险地区")
+    OTHER_MEDIUM = "other_medium", _("其他需纳入中风险管理的人员")
+
+
+class RiskFlag(models.Model):
+    """A risk fact about a person, keyed by identity document so that it applies as soon as
+    the person registers. Idempotent per (source, external id)."""
+
+    source = models.CharField(_("来源"), max_length=64)
+    external_id = models.CharField(_("来源编号"), max_length=64)
+    id_type = models.CharField(_("证件类型"), max_length=32, choices=IdType.choices)
+    id_number = models.CharField(_("证件号码"), max_length=32)
+    name = models.CharField(_("姓名"), max_length=64)
+    kind = models.CharField(_("类别"), max_length=32, choices=RiskKind.choices)
+    starts_at = models.DateTimeField(_("开始时间"))
+    ends_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    reason = models.CharField(_("依据"), max_length=500, blank=True)
+    entered_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("录入人")
+    )
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    updated_at = models.DateTimeField(_("更新时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("风险标记")
+        verbose_name_plural = _("风险标记")
+        constraints = [
+            models.UniqueConstraint(fields=["source", "external_id"], name="riskflag_source_id"),
+            models.CheckConstraint(
+                condition=models.Q(ends_at__isnull=True)
+                | models.Q(ends_at__gt=models.F("starts_at")),
+                name="riskflag_ends_after_start",
+            ),
+        ]
+        indexes = [models.Index(fields=["id_number"], name="riskflag_id_number")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {masking.mask_name(self.name)}"
+
+
+class RiskArea(models.Model):
+    """A region (GB/T 2260; a city or province code covers its sub-regions) at a risk level."""
+
+    class Level(models.TextChoices):
+        HIGH = "high", _("高风险")
+        MEDIUM = "medium", _("中风险")
+
+    region_code = models.CharField(_("行政区划代码"), max_length=6, db_index=True)
+    name = models.CharField(_("地区名称"), max_length=100, blank=True)
+    level = models.CharField(_("风险等级"), max_length=8, choices=Level.choices)
+    starts_at = models.DateTimeField(_("开始时间"))
+    ends_at = models.DateTimeField(_("解除时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("风险地区")
+        verbose_name_plural = _("风险地区")
+
+    def __str__(self) -> str:
+        return f"{self.name or self.region_code} {self.get_level_display()}"
+
+
+class ItineraryStay(models.Model):
+    """A place in a resident's declared 14-day itinerary; it counts once the stay reaches 4 h."""
+
+    resident = models.ForeignKey(
+        Resident, on_delete=models.CASCADE, related_name="stays", verbose_name=_("居民")
+    )
+    region_code = models.CharField(_("行政区划代码"), max_length=6)
+    arrived_at = models.DateTimeField(_("到达时间"))
+    left_at = models.DateTimeField(_("离开时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("行程")
+        verbose_name_plural = _("行程")
+        indexes = [models.Index(fields=["region_code"], name="stay_region")]
+
+    def __str__(self) -> str:
+        return f"{self.region_code} {self.arrived_at:%Y-%m-%d %H:%M}"

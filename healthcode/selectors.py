@@ -1,9 +1,16 @@
 """Reads for residents and their health codes."""
 
 import datetime as dt
+import operator
+from collections import defaultdict
+from functools import reduce
 
-from healthcode import tokens
-from healthcode.models import HealthCode, Resident
+from django.db.models import Q
+from django.utils import timezone
+
+from healthcode import engine, tokens
+from healthcode.models import HealthCode, ItineraryStay, Resident, RiskArea, RiskFlag
+from nucleic.models import Sample, TestPolicy
 
 
 def resident_from_token(*, token: str, now: dt.datetime) -> Resident:
@@ -28,3 +35,97 @@ def health_code_for_user(*, user) -> HealthCode | None:
         .filter(resident__user=user)
         .first()
     )
+
+
+def health_code_current(*, user, now: dt.datetime | None = None) -> HealthCode | None:
+    """The user's own code, recomputed inline first if its review time has passed, so no
+    read ever shows a stale status. None for an account with no resident."""
+    code = health_code_for_user(user=user)
+    if code is not None:
+        code = ensure_current(code, now=now)
+    return code
+
+
+def ensure_current(code: HealthCode, *, now: dt.datetime | None = None) -> HealthCode:
+    """``code`` itself if still current, else the freshly recomputed code."""
+    from healthcode.services import healthcode_recompute_many  # services read selectors
+
+    now = now or timezone.now()
+    if code.review_at is None or code.review_at > now:
+        return code
+    healthcode_recompute_many(resident_ids=[code.resident_id], now=now, cause="read past review")
+    code.refresh_from_db(
+        fields=["colour", "reasons", "test", "rules_version", "computed_at", "review_at"]
+    )
+    return code
+
+
+def codes_due(*, now: dt.datetime, limit: int) -> list[int]:
+    """Resident ids whose stored status has reached its review time (indexed scan)."""
+    return list(
+        HealthCode.objects.filter(review_at__lte=now)
+        .order_by("review_at")
+        .values_list("resident_id", flat=True)[:limit]
+    )
+
+
+# --- Facts for the engine ------------------------------------------------------------------
+def facts_for_residents(residents: list[Resident]) -> dict[int, engine.Facts]:
+    """Every fact the engine needs for these residents, in a fixed number of queries.
+
+    Results and flags are keyed by identity document and apply only where the name agrees,
+    so a record that arrived before its person registered applies from registration on.
+    """
+    by_identity = {(r.id_type, r.id_number): r for r in residents}
+    numbers = [r.id_number for r in residents]
+    samples: dict[int, list] = defaultdict(list)
+    for pk, id_type, number, name, sampled, reported, result in Sample.objects.filter(
+        id_number__in=numbers
+    ).values_list("pk", "id_type", "id_number", "name", "sampled_at", "reported_at", "result"):
+        person = by_identity.get((id_type, number))
+        if person is not None and person.name == name:
+            samples[person.pk].append(engine.Sample(f"sample:{pk}", sampled, reported, result))
+    flags: dict[int, list] = defaultdict(list)
+    for pk, id_type, number, name, kind, starts, ends in RiskFlag.objects.filter(
+        id_number__in=numbers
+    ).values_list("pk", "id_type", "id_number", "name", "kind", "starts_at", "ends_at"):
+        person = by_identity.get((id_type, number))
+        if person is not None and person.name == name:
+            flags[person.pk].append(engine.Flag(f"flag:{pk}", kind, starts, ends))
+    policies: dict[str, list] = defaultdict(list)
+    for policy in TestPolicy.objects.all():
+        policies[policy.group].append(
+            engine.Policy(
+                f"policy:{policy.pk}",
+                policy.window_hours,
+                policy.counts_from,
+                policy.pending_counts,
+                policy.effective_from,
+            )
+        )
+    stays: dict[int, list] = defaultdict(list)
+    for stay in ItineraryStay.objects.filter(resident__in=residents):
+        stays[stay.resident_id].append(
+            engine.Stay(f"stay:{stay.pk}", stay.region_code, stay.arrived_at, stay.left_at)
+        )
+    areas = _areas_for(stays) if stays else []
+    return {
+        r.pk: engine.Facts(
+            samples=tuple(samples[r.pk]),
+            flags=tuple(flags[r.pk]),
+            policies=tuple(policies[r.population_group]),
+            stays=tuple(stays[r.pk]),
+            areas=tuple(areas) if stays[r.pk] else (),
+        )
+        for r in residents
+    }
+
+
+def _areas_for(stays: dict[int, list]) -> list[engine.Area]:
+    provinces = {s.region_code[:2] for group in stays.values() for s in group}
+    return [
+        engine.Area(f"area:{a.pk}", a.region_code, a.level, a.starts_at, a.ends_at)
+        for a in RiskArea.objects.filter(
+            reduce(operator.or_, (Q(region_code__startswith=p) for p in provinces))
+        )
+    ]

@@ -3,17 +3,33 @@
 import datetime as dt
 import logging
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from healthcode import engine
 from healthcode.errors import DomainError
-from healthcode.models import Colour, HealthCode, HealthCodeChange, PersonLookup, Resident, User
+from healthcode.ingest import (
+    Outcome,
+    choice,
+    clean_fields,
+    clean_records,
+    parse_time,
+    upsert,
+)
+from healthcode.models import (
+    HealthCode,
+    HealthCodeChange,
+    PersonLookup,
+    Resident,
+    RiskFlag,
+    RiskKind,
+    User,
+)
+from healthcode.selectors import facts_for_residents
 
 logger = logging.getLogger(__name__)
-
-# Green's one reason. The engine (nucleic-acid issue) computes every other status.
-NO_ABNORMALITY = {"code": "no_abnormality", "text": "未见异常"}
 
 
 def resident_register(
@@ -63,17 +79,13 @@ def resident_register(
                 committed_at=now,
                 created_at=now,
             )
-            code = HealthCode.objects.create(
-                resident=resident, colour=Colour.GREEN, reasons=[NO_ABNORMALITY], computed_at=now
-            )
-            HealthCodeChange.objects.create(
-                health_code=code,
-                old_colour="",
-                new_colour=Colour.GREEN,
-                reasons=[NO_ABNORMALITY],
-                cause="registration",
-                changed_at=now,
-            )
+            # Results and flags that arrived before registration apply at once.
+            status = engine.evaluate(facts_for_residents([resident])[resident.pk], now)
+            code = HealthCode(resident=resident, colour="", reasons=[], computed_at=now)
+            change = _apply(code, status, now=now, cause="registration")
+            code.save()
+            change.health_code = code
+            change.save()
     except IntegrityError:
         # Two registrations raced past the checks above; the constraints decided.
         if Resident.objects.filter(id_type=id_type, id_number=id_number).exists():
@@ -95,42 +107,206 @@ def _duplicate_phone() -> DomainError:
     return DomainError(_("该手机号码已注册，请直接登录。"), field="phone", code="duplicate")
 
 
-def healthcode_set_status(
-    *,
-    resident_id: int,
-    colour: str,
-    reasons: list[dict],
-    cause: str,
-    review_at: dt.datetime | None = None,
-    now: dt.datetime | None = None,
-) -> HealthCode:
-    """Store a newly computed status; append a history row only if colour or reasons changed.
+def healthcode_recompute_many(
+    *, resident_ids: list[int], cause: str, now: dt.datetime | None = None
+) -> int:
+    """Recompute and store the status of these residents; return how many changed.
 
-    Idempotent: the same status stored twice leaves one history row. Locks the code row so
-    concurrent recomputes of one resident serialise.
+    Idempotent: the same facts at the same time store the same status and add no history.
+    Locks the code rows (in id order, so concurrent chunks cannot deadlock) for the
+    read-modify-write.
     """
-    if colour not in Colour.values:
-        raise DomainError(f"unknown colour {colour!r}", field="colour")
-    if not reasons or any(set(r) != {"code", "text"} for r in reasons):
-        raise DomainError("every status needs reasons of the form {code, text}", field="reasons")
     now = now or timezone.now()
     with transaction.atomic():
-        code = HealthCode.objects.select_for_update().get(resident_id=resident_id)
-        if code.colour != colour or code.reasons != reasons:
-            HealthCodeChange.objects.create(
-                health_code=code,
-                old_colour=code.colour,
-                new_colour=colour,
-                reasons=reasons,
-                cause=cause,
-                changed_at=now,
-            )
-        code.colour, code.reasons = colour, reasons
-        code.computed_at, code.review_at = now, review_at
-        code.save(update_fields=["colour", "reasons", "computed_at", "review_at"])
-    return code
+        codes = list(
+            HealthCode.objects.select_for_update(of=("self",))
+            .select_related("resident")
+            .filter(resident_id__in=resident_ids)
+            .order_by("resident_id")
+        )
+        facts = facts_for_residents([code.resident for code in codes])
+        changed, history = [], []
+        for code in codes:
+            status = engine.evaluate(facts[code.resident_id], now)
+            change = _apply(code, status, now=now, cause=cause)
+            if change is not None:
+                changed.append(code)
+                if change is not True:
+                    history.append(change)
+        HealthCode.objects.bulk_update(changed, _STATUS_FIELDS)
+        HealthCodeChange.objects.bulk_create(history)
+    return len(changed)
+
+
+_STATUS_FIELDS = ["colour", "reasons", "test", "rules_version", "computed_at", "review_at"]
+
+
+def _apply(code: HealthCode, status: engine.Status, *, now, cause):
+    """Copy ``status`` onto ``code``. None: nothing changed; True: changed without a new
+    colour or reason; a HealthCodeChange: the colour or the reasons changed."""
+    reasons = [reason.as_dict() for reason in status.reasons]
+    test = status.test.as_dict()
+    if (code.colour, code.reasons, code.test, code.rules_version, code.review_at) == (
+        status.colour,
+        reasons,
+        test,
+        status.rules_version,
+        status.review_at,
+    ):
+        return None
+    change: HealthCodeChange | bool = True
+    if code.colour != status.colour or code.reasons != reasons:
+        change = HealthCodeChange(
+            health_code=code,
+            old_colour=code.colour,
+            new_colour=status.colour,
+            reasons=reasons,
+            cause=cause[:200],
+            changed_at=now,
+        )
+    code.colour, code.reasons, code.test = status.colour, reasons, test
+    code.rules_version, code.review_at, code.computed_at = (
+        status.rules_version,
+        status.review_at,
+        now,
+    )
+    return change
+
+
+RECOMPUTE_CHUNK = 500
+
+
+def recompute_later(*, resident_ids, cause: str) -> None:
+    """Recompute these residents in Celery tasks of ``RECOMPUTE_CHUNK`` ids, enqueued after
+    the current transaction commits so a worker never reads uncommitted facts."""
+    from healthcode.tasks import recompute_codes  # tasks call services
+
+    ids = sorted(set(resident_ids))
+    for start in range(0, len(ids), RECOMPUTE_CHUNK):
+        chunk = ids[start : start + RECOMPUTE_CHUNK]
+        transaction.on_commit(lambda chunk=chunk: recompute_codes.delay(chunk, cause))
+
+
+def residents_with_identities(identities) -> list[int]:
+    """Ids of registered residents holding any of these (id_type, id_number) pairs."""
+    identities = set(identities)
+    numbers = {number for _, number in identities}
+    return [
+        pk
+        for pk, id_type, number in Resident.objects.filter(id_number__in=numbers).values_list(
+            "pk", "id_type", "id_number"
+        )
+        if (id_type, number) in identities
+    ]
 
 
 def person_lookup_record(*, viewer: User, resident: Resident, channel: str) -> PersonLookup:
     """Record that ``viewer`` looked up ``resident`` (every lookup of another person is kept)."""
     return PersonLookup.objects.create(viewer=viewer, resident=resident, channel=channel)
+
+
+FLAG_FIELDS = ["id_type", "id_number", "name", "kind", "starts_at", "ends_at", "reason"]
+
+
+def clean_flag_record(raw: dict, *, now: dt.datetime) -> dict:
+    from nucleic.services import clean_identity  # the identity cleaners labs use too
+
+    def kind(value, _clean):
+        if value not in RiskKind.values:
+            raise ValidationError(
+                _("类别应为以下之一：%(c)s。") % {"c": "、".join(RiskKind.values)}
+            )
+        return value
+
+    def ends_at(value, clean):
+        ends = parse_time(value, now=now, required=False, future_ok=True)
+        starts = clean.get("starts_at")
+        if ends is None and starts and clean.get("kind"):
+            # Yellow kinds end by themselves (14 days); red kinds last until lifted.
+            duration = engine.RULES[clean["kind"]].default_duration
+            ends = starts + duration if duration else None
+        if ends is not None and starts and ends <= starts:
+            raise ValidationError(_("结束时间应晚于开始时间。"))
+        return ends
+
+    def text(limit, required):
+        def clean(value, _clean):
+            value = str(value or "").strip()
+            if required and not value:
+                raise ValidationError(_("必填。"))
+            if len(value) > limit:
+                raise ValidationError(_("最多 %(n)s 个字符。") % {"n": limit})
+            return value
+
+        return clean
+
+    return clean_fields(
+        raw,
+        {
+            "source": text(64, True),
+            "external_id": text(64, True),
+            **clean_identity(raw, timezone.localdate(now)),
+            "kind": lambda v, c: choice(v, RiskKind),
+            "starts_at": lambda v, c: parse_time(v, now=now),
+            "ends_at": ends_at,
+            "reason": text(500, False),
+        },
+    )
+
+
+def risk_flags_import(
+    *, records: list[dict], entered_by: User, now: dt.datetime | None = None
+) -> Outcome:
+    """Upsert risk flags by (source, external id): a re-sent record changes nothing, a later
+    one (an end date, a correction) updates the flag. Affected residents are recomputed."""
+    now = now or timezone.now()
+    outcome = Outcome()
+
+    def key(record):
+        return f"{record['source']}\x00{record['external_id']}"
+
+    good = clean_records(
+        records,
+        clean=lambda raw: clean_flag_record(raw, now=now),
+        key=key,
+        key_field="external_id",
+        outcome=outcome,
+    )
+    with transaction.atomic():
+        existing = {}
+        for source in {r["source"] for r in good}:
+            ids = [r["external_id"] for r in good if r["source"] == source]
+            for flag in RiskFlag.objects.select_for_update().filter(
+                source=source, external_id__in=ids
+            ):
+                existing[f"{flag.source}\x00{flag.external_id}"] = flag
+        upsert(
+            existing,
+            good,
+            key=key,
+            fields=FLAG_FIELDS,
+            new=lambda r: RiskFlag(
+                source=r["source"],
+                external_id=r["external_id"],
+                entered_by=entered_by,
+                created_at=now,
+                updated_at=now,
+                **{f: r[f] for f in FLAG_FIELDS},
+            ),
+            outcome=outcome,
+        )
+        try:
+            RiskFlag.objects.bulk_create(outcome.created, batch_size=2000)
+        except IntegrityError:
+            raise DomainError(
+                _("同一标记正被同时导入，请稍后重试。"), code="conflict", status=409
+            ) from None
+        for flag, _before, _after in outcome.updated:
+            flag.entered_by, flag.updated_at = entered_by, now
+        RiskFlag.objects.bulk_update(
+            [f for f, _b, _a in outcome.updated], [*FLAG_FIELDS, "entered_by", "updated_at"]
+        )
+        touched = {(f.id_type, f.id_number) for f in outcome.created}
+        touched |= {(f.id_type, f.id_number) for f, _b, _a in outcome.updated}
+        recompute_later(resident_ids=residents_with_identities(touched), cause="risk flags")
+    return outcome

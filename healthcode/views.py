@@ -11,7 +11,7 @@ from healthcode import services, tokens
 from healthcode.errors import DomainError
 from healthcode.forms import RegistrationForm
 from healthcode.qr import qr_png
-from healthcode.selectors import health_code_for_user
+from healthcode.selectors import health_code_current, health_code_for_user
 
 
 @require_http_methods(["GET", "POST"])
@@ -34,7 +34,7 @@ def register(request):
 @login_required
 @require_GET
 def code_page(request):
-    code = health_code_for_user(user=request.user)
+    code = health_code_current(user=request.user)
     if code is None:
         return render(request, "healthcode/no_resident.html", status=404)
     return render(

@@ -1,5 +1,6 @@
 """Test data made through the real services, so every resident is a registered one."""
 
+import datetime as dt
 import itertools
 
 from healthcode import services
@@ -49,3 +50,41 @@ def make_resident(**overrides) -> Resident:
         address=data["address"],
         committed=True,
     )
+
+
+def add_flag(
+    resident: Resident,
+    kind: str = "close_contact",
+    *,
+    starts=None,
+    ends=None,
+    recompute: bool = True,
+    **extra,
+):
+    """A risk flag on this resident (by identity, as imports key them); recomputed at once."""
+    from django.utils import timezone
+
+    from healthcode.models import RiskFlag
+
+    starts = starts or timezone.now() - dt.timedelta(minutes=1)
+    flag = RiskFlag.objects.create(
+        source=extra.pop("source", "test"),
+        external_id=extra.pop("external_id", f"f{next(_seq)}"),
+        id_type=resident.id_type,
+        id_number=resident.id_number,
+        name=resident.name,
+        kind=kind,
+        starts_at=starts,
+        ends_at=ends,
+        **extra,
+    )
+    if recompute:
+        services.healthcode_recompute_many(resident_ids=[resident.pk], cause="test", now=starts)
+    return flag
+
+
+def lab_token(name: str = "测试检测机构"):
+    from nucleic.models import Lab, LabToken
+
+    lab, _ = Lab.objects.get_or_create(name=name, defaults={"region_code": "330106"})
+    return LabToken.issue(lab=lab)

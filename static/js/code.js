@@ -10,6 +10,7 @@
   var label = document.getElementById("colour-label");
   var reasons = document.getElementById("reasons");
   var note = document.getElementById("status-note");
+  var testLine = document.getElementById("test-line");
   var refreshMs = parseInt(card.dataset.refresh, 10) * 1000;
   var fmt = new Intl.DateTimeFormat("zh-CN", {
     timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit", day: "2-digit",
@@ -36,6 +37,8 @@
         card.className = "code-card colour-" + data.colour;
         label.textContent = data.colour_label;
         reasons.textContent = data.reasons.map(function (x) { return x.text; }).join("；");
+        testLine.textContent = data.test.line;
+        testLine.className = "test-line test-" + data.test.state;
         card.classList.remove("stale");
         qr.src = card.dataset.qr + "?t=" + Date.now();
         expiresAt = Date.now() + ttlMs;

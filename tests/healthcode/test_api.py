@@ -6,9 +6,9 @@ import time_machine
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from healthcode import services, tokens
+from healthcode import tokens
 from healthcode.models import PersonLookup
-from tests.factories import PASSWORD, make_resident
+from tests.factories import PASSWORD, add_flag, make_resident
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +29,8 @@ def test_me_code_with_a_token_from_log_in(api, resident):
         body = api.get(reverse("api-me-code")).json()
     assert body["colour"] == "green"
     assert body["colour_label"] == "绿码"
-    assert body["reasons"] == [{"code": "no_abnormality", "text": "未见异常"}]
+    assert [(r["code"], r["text"]) for r in body["reasons"]] == [("no_abnormality", "未见异常")]
+    assert body["test"]["state"] == "none" and body["test"]["line"] == "暂无核酸检测记录"
     assert body["refresh_seconds"] == 60
     assert dt.datetime.fromisoformat(body["token_expires_at"]) == now + dt.timedelta(seconds=300)
     assert tokens.read(body["token"], now=now) == resident.public_id
@@ -60,12 +61,7 @@ def _token_for(resident, now):
 def test_verify_returns_the_masked_person_and_live_status_and_records_the_lookup(
     api, resident, staff_user
 ):
-    services.healthcode_set_status(
-        resident_id=resident.pk,
-        colour="yellow",
-        reasons=[{"code": "fever_clinic", "text": "14天内有发热门诊就诊记录"}],
-        cause="test",
-    )
+    add_flag(resident, "fever_clinic")
     api.force_authenticate(staff_user)
     now = dt.datetime(2026, 11, 22, 10, 0, tzinfo=dt.UTC)
     with time_machine.travel(now, tick=False):

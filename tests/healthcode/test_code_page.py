@@ -9,9 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from healthcode import services
 from healthcode.selectors import resident_from_token
 from healthcode.tokens import TokenInvalid, TokenProblem
+from tests.factories import add_flag
 
 pytestmark = pytest.mark.django_db
 
@@ -37,15 +37,11 @@ def test_page_shows_masked_identity_colour_reason_and_test_line(client, resident
 
 
 def test_page_follows_the_stored_status(client, resident):
-    services.healthcode_set_status(
-        resident_id=resident.pk,
-        colour="red",
-        reasons=[{"code": "close_contact", "text": "密切接触者"}],
-        cause="test",
-    )
+    add_flag(resident, "close_contact")
     client.force_login(resident.user)
     body = client.get(reverse("healthcode:code")).content.decode()
-    assert "colour-red" in body and "红码" in body and "密切接触者" in body
+    assert "colour-red" in body and "红码" in body and "隔离医学观察的密切接触者" in body
+    assert "卫健部门风险人员名单" in body and "赋码原因" in body
 
 
 def test_the_qr_on_the_page_decodes_back_to_the_same_resident(client, resident):

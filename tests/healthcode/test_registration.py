@@ -59,7 +59,7 @@ def test_page_registers_logs_in_and_issues_a_green_code(client):
     assert resident.committed_at == moment
     code = resident.health_code
     assert code.colour == "green"
-    assert code.reasons == [{"code": "no_abnormality", "text": "未见异常"}]
+    assert [(r["code"], r["text"]) for r in code.reasons] == [("no_abnormality", "未见异常")]
     assert HealthCodeChange.objects.filter(health_code=code, new_colour="green").count() == 1
     assert client.get(reverse("healthcode:code")).status_code == 200  # logged in
 

@@ -2,66 +2,104 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
-from healthcode import services
-from healthcode.errors import DomainError
+from healthcode import engine, services
 from healthcode.models import HealthCode, HealthCodeChange
+from tests.factories import add_flag, make_resident
 
 pytestmark = pytest.mark.django_db
-
-RED = [{"code": "confirmed", "text": "确诊病例"}]
 
 
 def test_every_resident_has_exactly_one_code_with_its_first_history_row(resident):
     code = HealthCode.objects.get(resident=resident)
     assert code.colour == "green"
+    assert code.rules_version == engine.RULES_VERSION
     change = code.changes.get()
     assert (change.old_colour, change.new_colour, change.cause) == ("", "green", "registration")
 
 
 def test_a_change_is_recorded_with_old_new_reasons_cause_and_time(resident):
     at = dt.datetime(2026, 11, 22, 3, 0, tzinfo=dt.UTC)
-    review = at + dt.timedelta(days=14)
-    code = services.healthcode_set_status(
-        resident_id=resident.pk,
-        colour="red",
-        reasons=RED,
-        cause="lab result",
-        review_at=review,
-        now=at,
-    )
-    assert (code.colour, code.reasons, code.computed_at, code.review_at) == ("red", RED, at, review)
+    add_flag(resident, "close_contact", starts=at, recompute=False)
+    assert services.healthcode_recompute_many(resident_ids=[resident.pk], cause="lab", now=at) == 1
+    code = HealthCode.objects.get(resident=resident)
+    assert code.colour == "red" and code.computed_at == at and code.review_at is None
     change = code.changes.first()
-    assert (change.old_colour, change.new_colour, change.reasons) == ("green", "red", RED)
-    assert (change.cause, change.changed_at) == ("lab result", at)
+    assert (change.old_colour, change.new_colour, change.cause, change.changed_at) == (
+        "green",
+        "red",
+        "lab",
+        at,
+    )
+    assert change.reasons[0]["code"] == "close_contact"
+    assert change.reasons[0]["since"] == at.isoformat()
 
 
-def test_storing_the_same_status_twice_adds_no_history(resident):
+def test_recomputing_the_same_facts_writes_nothing_new(resident):
+    add_flag(resident, "close_contact")
     for _ in range(3):
-        services.healthcode_set_status(
-            resident_id=resident.pk, colour="red", reasons=RED, cause="recompute"
-        )
+        assert services.healthcode_recompute_many(resident_ids=[resident.pk], cause="again") == 0
     assert HealthCodeChange.objects.filter(health_code__resident=resident).count() == 2
 
 
 def test_a_new_reason_with_the_same_colour_is_history(resident):
-    services.healthcode_set_status(resident_id=resident.pk, colour="red", reasons=RED, cause="a")
-    both = [*RED, {"code": "close_contact", "text": "密切接触者"}]
-    services.healthcode_set_status(resident_id=resident.pk, colour="red", reasons=both, cause="b")
-    assert HealthCodeChange.objects.filter(health_code__resident=resident).count() == 3
+    add_flag(resident, "close_contact")
+    add_flag(resident, "confirmed")
+    code = HealthCode.objects.get(resident=resident)
+    assert [r["code"] for r in code.reasons] == ["close_contact", "confirmed"]
+    assert code.changes.count() == 3
 
 
-@pytest.mark.parametrize(
-    ("colour", "reasons"),
-    [("blue", RED), ("red", []), ("red", [{"code": "x"}])],
-)
-def test_nonsense_statuses_are_refused_and_change_nothing(resident, colour, reasons):
-    with pytest.raises(DomainError):
-        services.healthcode_set_status(
-            resident_id=resident.pk, colour=colour, reasons=reasons, cause="bad"
-        )
-    assert HealthCode.objects.get(resident=resident).colour == "green"
-    assert HealthCodeChange.objects.filter(health_code__resident=resident).count() == 1
+def test_a_result_that_arrived_before_registration_applies_at_once(db):
+    from nucleic.models import Sample
+    from tests.factories import lab_token, registration_data
+
+    token, _key = lab_token()
+    data = registration_data(name="刘一")
+    from nucleic import services as nucleic_services
+
+    nucleic_services.results_ingest(
+        token=token,
+        content_type="test",
+        records=[
+            {
+                "barcode": "EARLY-1",
+                "id_number": data["id_number"],
+                "name": "刘一",
+                "sampled_at": (timezone.now() - dt.timedelta(hours=5)).isoformat(),
+                "reported_at": (timezone.now() - dt.timedelta(hours=1)).isoformat(),
+                "result": "positive",
+            }
+        ],
+    )
+    assert Sample.objects.count() == 1
+    resident = make_resident(**data)
+    code = HealthCode.objects.get(resident=resident)
+    assert code.colour == "red" and code.reasons[0]["text"] == "核酸阳性"
+
+
+def test_a_record_under_another_name_does_not_apply_at_registration(db):
+    from nucleic import services as nucleic_services
+    from tests.factories import lab_token, registration_data
+
+    token, _key = lab_token()
+    data = registration_data(name="刘一")
+    nucleic_services.results_ingest(
+        token=token,
+        content_type="test",
+        records=[
+            {
+                "barcode": "EARLY-2",
+                "id_number": data["id_number"],
+                "name": "刘二",
+                "sampled_at": (timezone.now() - dt.timedelta(hours=5)).isoformat(),
+                "reported_at": (timezone.now() - dt.timedelta(hours=1)).isoformat(),
+                "result": "positive",
+            }
+        ],
+    )
+    assert make_resident(**data).health_code.colour == "green"
 
 
 def test_history_is_append_only(resident):

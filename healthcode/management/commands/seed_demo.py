@@ -1,43 +1,67 @@
-"""Demo data with known log-ins. Safe to run twice: existing people are left as they are."""
+"""Demo data with known log-ins. Safe to run twice: what exists is left as it is."""
 
+import datetime as dt
+
+from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand
-from django.db import transaction
+from django.utils import timezone
 
 from healthcode import services
 from healthcode.idnumbers import IdType, resident_id_check_char
-from healthcode.models import Colour, HealthCode, Resident, User
+from healthcode.models import HealthCode, Resident, User
+from nucleic import services as nucleic_services
+from nucleic.models import Lab, LabToken, TestPolicy, hash_key
 
 DEMO_PASSWORD = "demo-pass-2026"
+DEMO_LAB_KEY = "lab_demo_key_for_local_use_only"
+STAFF_PHONE = "13900000000"
+OFFICER_PHONE = "13900000001"
+SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 
 
 def _resident_id(first17: str) -> str:
     return first17 + resident_id_check_char(first17)
 
 
+# phone, name, first 17 digits of a resident ID (the check digit is computed), region
 DEMO_RESIDENTS = [
-    # phone, name, 17 digits of a resident ID (check digit computed), region, colour
-    ("13800000001", "张三", "11010519800101001", "110105", None),
-    ("13800000002", "李小红", "33010619920315002", "330106", None),
-    ("13800000003", "王五", "44030419751230003", "440304", Colour.YELLOW),
-    ("13800000004", "赵六", "37010219881111004", "370102", Colour.RED),
+    ("13800000001", "张三", "11010519800101001", "110105"),
+    ("13800000002", "李小红", "33010619920315002", "330106"),
+    ("13800000003", "王五", "44030419751230003", "440304"),
+    ("13800000004", "赵六", "37010219881111004", "370102"),
 ]
-DEMO_STATUS = {
-    Colour.YELLOW: [{"code": "fever_clinic", "text": "14天内有发热门诊就诊记录"}],
-    Colour.RED: [{"code": "close_contact", "text": "密切接触者"}],
-}
-STAFF_PHONE = "13900000000"
+# Hangzhou's switch (seed 000): 48 h for everyone, 72 h from 2022-05-27 00:00.
+DEMO_POLICIES = [
+    (48, dt.datetime(2020, 1, 1, tzinfo=SHANGHAI), "常态化核酸检测 48 小时"),
+    (72, dt.datetime(2022, 5, 27, tzinfo=SHANGHAI), "杭州：自 5 月 27 日零时起 72 小时"),
+]
+OFFICER_PERMISSIONS = [
+    "healthcode.add_riskflag",
+    "healthcode.change_riskflag",
+    "healthcode.view_riskflag",
+    "healthcode.add_riskarea",
+    "healthcode.change_riskarea",
+    "healthcode.view_riskarea",
+    "nucleic.add_testpolicy",
+    "nucleic.view_testpolicy",
+]
 
 
 class Command(BaseCommand):
-    help = "Create demo residents and a staff account with known log-ins (idempotent)."
+    help = "Create demo residents, policies, a lab, results and risk flags (idempotent)."
 
-    @transaction.atomic
     def handle(self, *args, **options):
-        rows = []
-        for phone, name, first17, region, colour in DEMO_RESIDENTS:
-            resident = Resident.objects.filter(user__phone=phone).first()
-            if resident is None:
-                resident = services.resident_register(
+        # Not one transaction: each service commits and its recomputes run after the commit.
+        now = timezone.now()
+        for hours, effective, note in DEMO_POLICIES:
+            TestPolicy.objects.get_or_create(
+                group="general",
+                effective_from=effective,
+                defaults={"window_hours": hours, "note": note},
+            )
+        for phone, name, first17, region in DEMO_RESIDENTS:
+            if not Resident.objects.filter(user__phone=phone).exists():
+                services.resident_register(
                     name=name,
                     id_type=IdType.RESIDENT_ID,
                     id_number=_resident_id(first17),
@@ -48,18 +72,89 @@ class Command(BaseCommand):
                     address="演示地址 1 号",
                     committed=True,
                 )
-                if colour:
-                    services.healthcode_set_status(
-                        resident_id=resident.pk,
-                        colour=colour,
-                        reasons=DEMO_STATUS[colour],
-                        cause="demo data",
-                    )
-            code = HealthCode.objects.get(resident_id=resident.pk)
-            rows.append((phone, name, code.get_colour_display()))
+        self._officer()
+        token = self._lab()
+        ids = {name: _resident_id(first17) for _p, name, first17, _r in DEMO_RESIDENTS}
+        nucleic_services.results_ingest(
+            token=token,
+            content_type="seed",
+            now=now,
+            records=[
+                {
+                    "barcode": "DEMO-0001",
+                    "id_number": ids["张三"],
+                    "name": "张三",
+                    "sampled_at": (now - dt.timedelta(hours=20)).isoformat(),
+                    "reported_at": (now - dt.timedelta(hours=10)).isoformat(),
+                    "result": "negative",
+                },
+                {
+                    "barcode": "DEMO-0002",
+                    "id_number": ids["李小红"],
+                    "name": "李小红",
+                    "sampled_at": (now - dt.timedelta(hours=2)).isoformat(),
+                    "result": "pending",
+                },
+            ],
+        ) if not token.lab.samples.exists() else None
+        officer = User.objects.get(phone=OFFICER_PHONE)
+        services.risk_flags_import(
+            entered_by=officer,
+            now=now,
+            records=[
+                {
+                    "source": "demo",
+                    "external_id": "fever-1",
+                    "id_number": ids["王五"],
+                    "name": "王五",
+                    "kind": "fever_clinic",
+                    "starts_at": now.isoformat(),
+                    "reason": "演示：发热门诊就诊",
+                },
+                {
+                    "source": "demo",
+                    "external_id": "contact-1",
+                    "id_number": ids["赵六"],
+                    "name": "赵六",
+                    "kind": "close_contact",
+                    "starts_at": now.isoformat(),
+                    "reason": "演示：密切接触者",
+                },
+            ],
+        ) if not officer.riskflag_set.exists() else None
         if not User.objects.filter(phone=STAFF_PHONE).exists():
             User.objects.create_superuser(phone=STAFF_PHONE, password=DEMO_PASSWORD)
+        self._print()
+
+    def _officer(self) -> None:
+        group, _ = Group.objects.get_or_create(name="卫健疾控")
+        for perm in OFFICER_PERMISSIONS:
+            app, codename = perm.split(".")
+            group.permissions.add(
+                Permission.objects.get(content_type__app_label=app, codename=codename)
+            )
+        officer = User.objects.filter(phone=OFFICER_PHONE).first()
+        if officer is None:
+            officer = User.objects.create_user(
+                phone=OFFICER_PHONE, password=DEMO_PASSWORD, is_staff=True
+            )
+        officer.groups.add(group)
+
+    def _lab(self) -> LabToken:
+        lab, _ = Lab.objects.get_or_create(name="演示检测机构", defaults={"region_code": "330106"})
+        token, _ = LabToken.objects.get_or_create(
+            key_hash=hash_key(DEMO_LAB_KEY),
+            defaults={"lab": lab, "name": "demo", "prefix": DEMO_LAB_KEY[4:12]},
+        )
+        return token
+
+    def _print(self) -> None:
         self.stdout.write(f"Demo log-ins (password for all: {DEMO_PASSWORD})")
-        for phone, name, colour in rows:
-            self.stdout.write(f"  resident  {phone}  {name}  {colour}")
-        self.stdout.write(f"  staff     {STAFF_PHONE}  (admin: /admin/, API verify)")
+        for phone, name, _first17, _region in DEMO_RESIDENTS:
+            code = HealthCode.objects.get(resident__user__phone=phone)
+            self.stdout.write(
+                f"  resident  {phone}  {name}  {code.get_colour_display()}  {code.test_line}"
+            )
+        self.stdout.write(f"  officer   {OFFICER_PHONE}  (risk flags, policies: API and /admin/)")
+        self.stdout.write(f"  staff     {STAFF_PHONE}  (superuser: /admin/, API verify)")
+        self.stdout.write(f"  lab API   Authorization: Bearer {DEMO_LAB_KEY}")

@@ -1,0 +1,46 @@
+"""Celery tasks that keep stored statuses current. Thin: ids in, a service call."""
+
+import logging
+
+from celery import shared_task
+from django.core.cache import cache
+from django.db import InterfaceError, OperationalError
+from django.utils import timezone
+
+from healthcode import selectors, services
+
+logger = logging.getLogger(__name__)
+
+SWEEP_LIMIT = 50_000
+SWEEP_LOCK = "healthcode:recompute-due:lock"
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=True,
+    retry_backoff_max=60,
+    max_retries=8,
+)
+def recompute_codes(self, resident_ids: list[int], cause: str) -> int:
+    """Recompute these residents from their current facts (idempotent, safe to retry)."""
+    return services.healthcode_recompute_many(resident_ids=resident_ids, cause=cause)
+
+
+@shared_task(acks_late=True)
+def recompute_due() -> int:
+    """Every minute (beat): enqueue recomputes for codes whose review time has passed —
+    a window lapsing, a flag ending, a policy taking effect."""
+    # One sweep at a time: a slow sweep must not be overlapped by the next minute's.
+    if not cache.add(SWEEP_LOCK, "1", timeout=55):
+        return 0
+    try:
+        ids = selectors.codes_due(now=timezone.now(), limit=SWEEP_LIMIT)
+        for start in range(0, len(ids), services.RECOMPUTE_CHUNK):
+            recompute_codes.delay(ids[start : start + services.RECOMPUTE_CHUNK], "review time")
+        if ids:
+            logger.info("recompute_due enqueued %d residents", len(ids))
+        return len(ids)
+    finally:
+        cache.delete(SWEEP_LOCK)

@@ -1,0 +1,181 @@
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from healthcode import masking
+from healthcode.idnumbers import IdType
+from healthcode.models import PopulationGroup
+
+
+class Lab(models.Model):
+    name = models.CharField(_("检测机构名称"), max_length=100, unique=True)
+    region_code = models.CharField(_("行政区划代码"), max_length=6)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("检测机构")
+        verbose_name_plural = _("检测机构")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class LabToken(models.Model):
+    """An API token of a lab. Only its SHA-256 is stored; the key is shown once at issue."""
+
+    lab = models.ForeignKey(Lab, on_delete=models.CASCADE, related_name="tokens")
+    name = models.CharField(_("用途"), max_length=100, blank=True)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(_("前缀"), max_length=8, editable=False)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("检测机构令牌")
+        verbose_name_plural = _("检测机构令牌")
+
+    def __str__(self) -> str:
+        return f"{self.lab} {self.prefix}…"
+
+    @classmethod
+    def issue(cls, *, lab: Lab, name: str = "") -> tuple["LabToken", str]:
+        key = "lab_" + secrets.token_urlsafe(32)
+        token = cls.objects.create(lab=lab, name=name, key_hash=hash_key(key), prefix=key[4:12])
+        return token, key
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
+class Result(models.TextChoices):
+    PENDING = "pending", _("待出结果")
+    NEGATIVE = "negative", _("阴性")
+    POSITIVE = "positive", _("阳性")
+    INVALID = "invalid", _("无效（需复检）")
+
+
+class ResultBatch(models.Model):
+    """One upload by a lab, kept for audit: who, when, what came of it."""
+
+    lab = models.ForeignKey(Lab, on_delete=models.PROTECT, related_name="batches")
+    token = models.ForeignKey(LabToken, on_delete=models.PROTECT, related_name="batches")
+    received_at = models.DateTimeField(_("接收时间"), default=timezone.now, db_index=True)
+    content_type = models.CharField(_("格式"), max_length=16)
+    total = models.PositiveIntegerField(_("记录数"), default=0)
+    created = models.PositiveIntegerField(_("新增"), default=0)
+    updated = models.PositiveIntegerField(_("更新"), default=0)
+    unchanged = models.PositiveIntegerField(_("未变"), default=0)
+    rejected = models.PositiveIntegerField(_("拒收"), default=0)
+    errors = models.JSONField(_("错误"), default=list)
+
+    class Meta:
+        verbose_name = _("结果上传批次")
+        verbose_name_plural = _("结果上传批次")
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.lab} {self.received_at:%Y-%m-%d %H:%M} ({self.total})"
+
+
+class Sample(models.Model):
+    """A sample (采样) and its result, keyed by the person's identity document.
+
+    A sample whose person is not registered yet waits here and applies when they register.
+    """
+
+    lab = models.ForeignKey(Lab, on_delete=models.PROTECT, related_name="samples")
+    barcode = models.CharField(_("样本条码"), max_length=64)
+    id_type = models.CharField(_("证件类型"), max_length=32, choices=IdType.choices)
+    id_number = models.CharField(_("证件号码"), max_length=32)
+    name = models.CharField(_("姓名"), max_length=64)
+    sampled_at = models.DateTimeField(_("采样时间"))
+    reported_at = models.DateTimeField(_("报告时间"), null=True, blank=True)
+    result = models.CharField(_("结果"), max_length=8, choices=Result.choices)
+    batch = models.ForeignKey(
+        ResultBatch, on_delete=models.PROTECT, related_name="samples", verbose_name=_("最近批次")
+    )
+    updated_at = models.DateTimeField(_("更新时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("核酸样本")
+        verbose_name_plural = _("核酸样本")
+        constraints = [
+            models.UniqueConstraint(fields=["lab", "barcode"], name="sample_barcode_per_lab"),
+            models.CheckConstraint(
+                condition=models.Q(result="pending") | models.Q(reported_at__isnull=False),
+                name="sample_result_has_report_time",
+            ),
+        ]
+        indexes = [models.Index(fields=["id_number"], name="sample_id_number")]
+
+    def __str__(self) -> str:
+        return f"{self.barcode} {masking.mask_name(self.name)} {self.get_result_display()}"
+
+
+class SampleChange(models.Model):
+    """A sample's earlier version, kept when a later record changed it (pending → negative,
+    or a lab's correction)."""
+
+    sample = models.ForeignKey(Sample, on_delete=models.CASCADE, related_name="changes")
+    batch = models.ForeignKey(ResultBatch, on_delete=models.PROTECT, related_name="changes")
+    before = models.JSONField(_("变更前"))
+    after = models.JSONField(_("变更后"))
+    changed_at = models.DateTimeField(_("变更时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("样本变更记录")
+        verbose_name_plural = _("样本变更记录")
+        ordering = ["changed_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.sample_id} {self.before.get('result')} → {self.after.get('result')}"
+
+
+class TestPolicy(models.Model):
+    """Test-validity policy, effective-dated: the row with the latest ``effective_from`` not
+    after a given instant applies to its population group at that instant."""
+
+    class CountsFrom(models.TextChoices):
+        SAMPLING = "sampling", _("采样时间")
+        RESULT = "result", _("阴性结果时间")
+
+    group = models.CharField(
+        _("人群"), max_length=32, choices=PopulationGroup.choices, default=PopulationGroup.GENERAL
+    )
+    window_hours = models.PositiveIntegerField(_("有效时长（小时）"))
+    counts_from = models.CharField(
+        _("起算点"), max_length=16, choices=CountsFrom.choices, default=CountsFrom.SAMPLING
+    )
+    pending_counts = models.BooleanField(_("已采样待出结果计入"), default=True)
+    effective_from = models.DateTimeField(_("生效时间"))
+    note = models.CharField(_("依据"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True
+    )
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("核酸有效期政策")
+        verbose_name_plural = _("核酸有效期政策")
+        ordering = ["group", "effective_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["group", "effective_from"], name="policy_one_per_instant"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(window_hours__gt=0), name="policy_window_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        when = timezone.localtime(self.effective_from)
+        return f"{self.get_group_display()} {self.window_hours}h @ {when:%Y-%m-%d %H:%M}"

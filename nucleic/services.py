@@ -1,0 +1,168 @@
+"""Writes for nucleic-acid results and test-validity policies."""
+
+import datetime as dt
+import re
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from healthcode.errors import DomainError
+from healthcode.ingest import (
+    Outcome,
+    choice,
+    clean_fields,
+    clean_identity,
+    clean_records,
+    parse_time,
+    upsert,
+)
+from healthcode.models import HealthCode
+from healthcode.services import recompute_later, residents_with_identities
+from nucleic.models import LabToken, Result, ResultBatch, Sample, SampleChange, TestPolicy
+
+SAMPLE_FIELDS = ["id_type", "id_number", "name", "sampled_at", "reported_at", "result"]
+
+
+def _barcode(value, _clean):
+    value = str(value or "").strip()
+    if not re.fullmatch(r"[A-Za-z0-9\-_]{4,64}", value):
+        raise ValidationError(_("样本条码应为4至64位字母、数字、连字符或下划线。"))
+    return value
+
+
+def _reported_at(value, clean, now):
+    if clean.get("result") == Result.PENDING:
+        return None  # a report time means nothing until there is a result
+    reported = parse_time(value, now=now)
+    if clean.get("sampled_at") and reported < clean["sampled_at"]:
+        raise ValidationError(_("报告时间早于采样时间。"))
+    return reported
+
+
+def clean_result_record(raw: dict, *, now: dt.datetime) -> dict:
+    today = timezone.localdate(now)
+    return clean_fields(
+        raw,
+        {
+            "barcode": _barcode,
+            **clean_identity(raw, today),
+            "result": lambda v, c: choice(v, Result),
+            "sampled_at": lambda v, c: parse_time(v, now=now),
+            "reported_at": lambda v, c: _reported_at(v, c, now),
+        },
+    )
+
+
+def results_ingest(
+    *, token: LabToken, records: list[dict], content_type: str, now: dt.datetime | None = None
+) -> tuple[ResultBatch, Outcome]:
+    """Land a lab's batch: create new samples, update changed ones (keeping their earlier
+    version), count unchanged ones, reject bad records with their errors; record the batch
+    for audit; recompute the residents it touched after commit."""
+    now = now or timezone.now()
+    lab = token.lab
+    outcome = Outcome()
+    good = clean_records(
+        records,
+        clean=lambda raw: clean_result_record(raw, now=now),
+        key=lambda r: r["barcode"],
+        key_field="barcode",
+        outcome=outcome,
+    )
+    try:
+        with transaction.atomic():
+            batch = ResultBatch.objects.create(
+                lab=lab,
+                token=token,
+                received_at=now,
+                content_type=content_type,
+                total=len(records),
+            )
+            existing = {
+                s.barcode: s
+                for s in Sample.objects.select_for_update().filter(
+                    lab=lab, barcode__in=[r["barcode"] for r in good]
+                )
+            }
+            upsert(
+                existing,
+                good,
+                key=lambda r: r["barcode"],
+                fields=SAMPLE_FIELDS,
+                new=lambda r: Sample(
+                    lab=lab,
+                    barcode=r["barcode"],
+                    batch=batch,
+                    updated_at=now,
+                    **{f: r[f] for f in SAMPLE_FIELDS},
+                ),
+                outcome=outcome,
+            )
+            Sample.objects.bulk_create(outcome.created, batch_size=2000)
+            for sample, _before, _after in outcome.updated:
+                sample.batch, sample.updated_at = batch, now
+            Sample.objects.bulk_update(
+                [s for s, _b, _a in outcome.updated],
+                [*SAMPLE_FIELDS, "batch", "updated_at"],
+                batch_size=1000,
+            )
+            SampleChange.objects.bulk_create(
+                SampleChange(sample=s, batch=batch, before=b, after=a, changed_at=now)
+                for s, b, a in outcome.updated
+            )
+            _record_counts(batch, outcome)
+            touched = {(s.id_type, s.id_number) for s in outcome.created}
+            touched |= {(s.id_type, s.id_number) for s, _b, _a in outcome.updated}
+            recompute_later(
+                resident_ids=residents_with_identities(touched), cause=f"lab batch {batch.pk}"
+            )
+    except IntegrityError:
+        # Another upload created one of these samples between our read and our write.
+        raise DomainError(
+            _("同一样本正被另一批次同时上传，请稍后重试本批次。"), code="conflict", status=409
+        ) from None
+    return batch, outcome
+
+
+def _record_counts(batch: ResultBatch, outcome: Outcome) -> None:
+    report = outcome.report()
+    batch.created, batch.updated = report["created"], report["updated"]
+    batch.unchanged, batch.rejected = report["unchanged"], report["rejected"]
+    batch.errors = report["errors"][:1000]
+    batch.save(update_fields=["created", "updated", "unchanged", "rejected", "errors"])
+
+
+def policy_create(
+    *,
+    group: str,
+    window_hours: int,
+    counts_from: str,
+    pending_counts: bool,
+    effective_from: dt.datetime,
+    note: str = "",
+    created_by=None,
+) -> TestPolicy:
+    """Add a test-validity policy. Everyone it affects is recomputed at its effective
+    instant, not before: their review time is brought forward to it (the minute sweep and
+    every read then recompute), or they are recomputed now if it is already in effect."""
+    with transaction.atomic():
+        policy = TestPolicy.objects.create(
+            group=group,
+            window_hours=window_hours,
+            counts_from=counts_from,
+            pending_counts=pending_counts,
+            effective_from=effective_from,
+            note=note,
+            created_by=created_by,
+        )
+        HealthCode.objects.filter(resident__population_group=group).filter(
+            Q(review_at__isnull=True) | Q(review_at__gt=effective_from)
+        ).update(review_at=effective_from)
+        if effective_from <= timezone.now():
+            from healthcode.tasks import recompute_due
+
+            transaction.on_commit(recompute_due.delay)
+    return policy
