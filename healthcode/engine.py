@@ -145,6 +145,7 @@ class Reason:
 
 
 class TestState(StrEnum):
+    __test__ = False  # not a pytest class
     NONE = "none"  # 暂无核酸检测记录
     NEGATIVE = "negative"  # a negative inside the window
     PENDING = "pending"  # 核酸结果待出 (counts or not, see valid_now)
@@ -155,6 +156,7 @@ class TestState(StrEnum):
 
 @dataclass(frozen=True)
 class TestStatus:
+    __test__ = False  # not a pytest class
     state: str
     last_sampled_at: dt.datetime | None = None
     last_result: str | None = None

@@ -144,6 +144,8 @@ class TestPolicy(models.Model):
     """Test-validity policy, effective-dated: the row with the latest ``effective_from`` not
     after a given instant applies to its population group at that instant."""
 
+    __test__ = False  # not a pytest class
+
     class CountsFrom(models.TextChoices):
         SAMPLING = "sampling", _("采样时间")
         RESULT = "result", _("阴性结果时间")

@@ -148,6 +148,8 @@ def policy_create(
     """Add a test-validity policy. Everyone it affects is recomputed at its effective
     instant, not before: their review time is brought forward to it (the minute sweep and
     every read then recompute), or they are recomputed now if it is already in effect."""
+    if TestPolicy.objects.filter(group=group, effective_from=effective_from).exists():
+        raise DomainError(_("该人群在此生效时间已有政策。"), field="effective_from")
     with transaction.atomic():
         policy = TestPolicy.objects.create(
             group=group,
