@@ -139,9 +139,9 @@ def policy_create(
     *,
     group: str,
     window_hours: int,
-    counts_from: str,
-    pending_counts: bool,
     effective_from: dt.datetime,
+    counts_from: str = "sampling",
+    pending_counts: bool = True,
     note: str = "",
     created_by=None,
 ) -> TestPolicy:
