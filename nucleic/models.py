@@ -2,6 +2,7 @@ import hashlib
 import secrets
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -153,7 +154,9 @@ class TestPolicy(models.Model):
     group = models.CharField(
         _("人群"), max_length=32, choices=PopulationGroup.choices, default=PopulationGroup.GENERAL
     )
-    window_hours = models.PositiveIntegerField(_("有效时长（小时）"))
+    window_hours = models.PositiveIntegerField(
+        _("有效时长（小时）"), validators=[MinValueValidator(1), MaxValueValidator(24 * 30)]
+    )
     counts_from = models.CharField(
         _("起算点"), max_length=16, choices=CountsFrom.choices, default=CountsFrom.SAMPLING
     )
