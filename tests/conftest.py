@@ -16,6 +16,21 @@ def _plain_static_storage(settings):
 
 
 @pytest.fixture(autouse=True)
+def _tasks_in_process_unless_a_worker_is_wanted(request):
+    """Tests run tasks in-process, on Redis as on the embedded default, so that what they
+    assert does not depend on a queue; tests marked ``celery_worker`` use the real one."""
+    from config.celery import app
+
+    if request.node.get_closest_marker("celery_worker"):
+        yield
+        return
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
