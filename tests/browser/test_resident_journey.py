@@ -81,3 +81,45 @@ def test_register_log_in_and_show_the_code(site, phone_page, artifacts_dir):
     # The QR in the screenshot verifies back to the person who registered.
     token = _decode_screenshot(shot)
     assert resident_from_token(token=token, now=timezone.now()).user.phone == data["phone"]
+
+
+def test_a_red_code_says_why(site, phone_page, artifacts_dir):
+    from datetime import timedelta
+
+    from nucleic import services as nucleic_services
+    from nucleic.models import TestPolicy
+    from tests.factories import PASSWORD, add_flag, lab_token, make_resident
+
+    TestPolicy.objects.create(
+        group="general", window_hours=72, effective_from=timezone.now() - timedelta(days=365)
+    )
+    resident = make_resident(name="赵小六")
+    token, _key = lab_token()
+    now = timezone.now()
+    nucleic_services.results_ingest(
+        token=token,
+        content_type="test",
+        records=[
+            {
+                "barcode": "RED-0001",
+                "id_number": resident.id_number,
+                "name": "赵小六",
+                "sampled_at": (now - timedelta(hours=30)).isoformat(),
+                "reported_at": (now - timedelta(hours=20)).isoformat(),
+                "result": "negative",
+            }
+        ],
+    )
+    add_flag(resident, "close_contact", reason="流调判定")
+    page = phone_page
+    page.goto(f"{site}/login/")
+    page.fill("#id_username", resident.user.phone)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{site}/code/")
+    assert page.locator(".colour-label").inner_text() == "红码"
+    assert "隔离医学观察的密切接触者" in page.locator("#reasons").inner_text()
+    assert "72 小时内阴性" in page.locator("#test-line").inner_text()
+    assert "卫健部门风险人员名单" in page.locator(".why").inner_text()
+    page.wait_for_function("document.getElementById('qr').naturalWidth > 0")
+    page.screenshot(path=os.path.join(artifacts_dir, "code-red.png"), full_page=True)
