@@ -9,6 +9,7 @@ birth date, three-digit sequence (odd for men, even for women) and a MOD 11-2 ch
 """
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -39,6 +40,9 @@ _EARLIEST_BIRTH = dt.date(1800, 1, 1)
 
 def normalise(raw: str) -> str:
     """Full-width to ASCII (NFKC), spaces removed, letters upper-cased."""
+    raw = raw or ""
+    if raw.isascii() and raw.isalnum():  # the common case needs no Unicode normalisation
+        return raw.upper()
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", raw or "")).upper()
 
 
@@ -146,6 +150,7 @@ def clean_region_code(raw: str) -> str:
 _NAME_DOTS = "·•‧・･."  # the middle dots people type; stored as U+00B7
 
 
+@functools.lru_cache(maxsize=4096)  # pure; batches repeat names
 def clean_name(raw: str) -> str:
     """A real name as on the document: Chinese (with a middle dot) or Latin letters."""
     name = unicodedata.normalize("NFKC", raw or "").strip()

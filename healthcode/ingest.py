@@ -8,6 +8,7 @@ half. Records are upserted by a natural key, so re-sending a batch changes nothi
 
 import csv
 import datetime as dt
+import functools
 import io
 import json
 from collections.abc import Callable, Iterable
@@ -85,11 +86,27 @@ def _csv_records(body: bytes) -> list[dict]:
     return rows
 
 
+@functools.cache
+def _values(choices) -> frozenset[str]:
+    return frozenset(choices.values)
+
+
 def choice(value, choices, default=None):
     value = str(value).strip() if value not in (None, "") else default
-    if value not in choices.values:
+    if value not in _values(choices):
         raise ValidationError(_("应为以下之一：%(c)s。") % {"c": "、".join(choices.values)})
     return value
+
+
+@functools.lru_cache(maxsize=4096)  # a batch repeats its times; parsing is pure
+def _parse_datetime(value: str) -> dt.datetime | None:
+    try:
+        parsed = parse_datetime(value)
+    except ValueError:
+        return None
+    if parsed is not None and timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed)
+    return parsed
 
 
 def parse_time(
@@ -101,14 +118,9 @@ def parse_time(
         if required:
             raise ValidationError(_("必填。"))
         return None
-    try:
-        parsed = parse_datetime(str(value).strip())
-    except ValueError:
-        parsed = None
+    parsed = _parse_datetime(str(value).strip())
     if parsed is None:
         raise ValidationError(_("时间格式应为 YYYY-MM-DD HH:MM[:SS]。"))
-    if timezone.is_naive(parsed):
-        parsed = timezone.make_aware(parsed)
     if not future_ok and parsed > now + CLOCK_SKEW:
         raise ValidationError(_("时间晚于当前时间。"))
     return parsed
