@@ -1,12 +1,14 @@
 """Writes for residents and their health codes."""
 
 import datetime as dt
+import json
 import logging
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from psycopg2.extras import execute_values
 
 from healthcode import engine
 from healthcode.errors import DomainError
@@ -133,12 +135,44 @@ def healthcode_recompute_many(
                 changed.append(code)
                 if change is not True:
                     history.append(change)
-        HealthCode.objects.bulk_update(changed, _STATUS_FIELDS)
+        _save_statuses(changed)
         HealthCodeChange.objects.bulk_create(history)
     return len(changed)
 
 
 _STATUS_FIELDS = ["colour", "reasons", "test", "rules_version", "computed_at", "review_at"]
+
+
+def _save_statuses(codes: list[HealthCode]) -> None:
+    """Write the status fields of these codes. On PostgreSQL one ``UPDATE … FROM (VALUES …)``:
+    Django's bulk_update builds a CASE per field and row, and spent 90 % of a recompute."""
+    if connection.vendor != "postgresql":
+        HealthCode.objects.bulk_update(codes, _STATUS_FIELDS)
+        return
+    rows = [
+        (
+            c.pk,
+            c.colour,
+            json.dumps(c.reasons),
+            json.dumps(c.test),
+            c.rules_version,
+            c.computed_at,
+            c.review_at,
+        )
+        for c in codes
+    ]
+    with connection.cursor() as cursor:
+        execute_values(
+            cursor.cursor,
+            f"UPDATE {HealthCode._meta.db_table} AS h SET colour = v.colour, "
+            "reasons = v.reasons::jsonb, test = v.test::jsonb, rules_version = v.rules_version, "
+            "computed_at = v.computed_at, review_at = v.review_at "
+            "FROM (VALUES %s) AS v(id, colour, reasons, test, rules_version, computed_at, "
+            "review_at) WHERE h.id = v.id",
+            rows,
+            template="(%s, %s, %s, %s, %s, %s::timestamptz, %s::timestamptz)",
+            page_size=1000,
+        )
 
 
 def _apply(code: HealthCode, status: engine.Status, *, now, cause):
