@@ -213,12 +213,11 @@ RECOMPUTE_CHUNK = 500
 def recompute_later(*, resident_ids, cause: str) -> None:
     """Recompute these residents in Celery tasks of ``RECOMPUTE_CHUNK`` ids, enqueued after
     the current transaction commits so a worker never reads uncommitted facts."""
-    from healthcode.tasks import recompute_codes  # tasks call services
+    from healthcode.tasks import enqueue_recompute  # tasks call services
 
     ids = sorted(set(resident_ids))
-    for start in range(0, len(ids), RECOMPUTE_CHUNK):
-        chunk = ids[start : start + RECOMPUTE_CHUNK]
-        transaction.on_commit(lambda chunk=chunk: recompute_codes.delay(chunk, cause))
+    if ids:
+        transaction.on_commit(lambda: enqueue_recompute(ids, cause))
 
 
 def residents_with_identities(identities) -> list[int]:

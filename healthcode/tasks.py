@@ -2,7 +2,7 @@
 
 import logging
 
-from celery import shared_task
+from celery import current_app, shared_task
 from django.core.cache import cache
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
@@ -28,6 +28,16 @@ def recompute_codes(self, resident_ids: list[int], cause: str) -> int:
     return services.healthcode_recompute_many(resident_ids=resident_ids, cause=cause)
 
 
+def enqueue_recompute(resident_ids: list[int], cause: str) -> None:
+    """Publish recompute tasks of ``RECOMPUTE_CHUNK`` ids over one broker connection."""
+    chunk = services.RECOMPUTE_CHUNK
+    with current_app.producer_or_acquire() as producer:
+        for start in range(0, len(resident_ids), chunk):
+            recompute_codes.apply_async(
+                (resident_ids[start : start + chunk], cause), producer=producer
+            )
+
+
 @shared_task(acks_late=True)
 def recompute_due() -> int:
     """Every minute (beat): enqueue recomputes for codes whose review time has passed —
@@ -37,8 +47,7 @@ def recompute_due() -> int:
         return 0
     try:
         ids = selectors.codes_due(now=timezone.now(), limit=SWEEP_LIMIT)
-        for start in range(0, len(ids), services.RECOMPUTE_CHUNK):
-            recompute_codes.delay(ids[start : start + services.RECOMPUTE_CHUNK], "review time")
+        enqueue_recompute(ids, "review time")
         if ids:
             logger.info("recompute_due enqueued %d residents", len(ids))
         return len(ids)
