@@ -5,8 +5,9 @@ On PostgreSQL with a real Celery worker on Redis:
   2. baseline: a raw PostgreSQL COPY of the same N result rows into a scratch table;
   3. ingest: the N rows through ``nucleic.services.results_ingest`` (the API's service
      layer: per-record validation, upsert, audit batch) in batches of 10,000;
-  4. recompute: the worker recomputes every touched resident (enqueued after each batch's
-     commit); we wait until every stored status shows the new result.
+  4. recompute: the recompute tasks enqueued after each batch's commit wait in Redis; then
+     a worker starts and we time it until every stored status shows the new result
+     (worker start-up, about a second, is not counted: ping answers before timing starts).
 
     .venv/bin/python bench/ingest_recompute.py --n 100000 [--workers 2]
 
@@ -164,7 +165,6 @@ def start_worker(workers: int):
     )
     from config.celery import app
 
-    app.control.purge()
     deadline = time.monotonic() + 60
     while not app.control.ping(destination=["bench@localhost"], timeout=1.0):
         if time.monotonic() > deadline:
@@ -201,18 +201,24 @@ def main():
     records = records_for(people, now)
 
     copy_s = copy_baseline(records)
+    from config.celery import app
+
+    app.control.purge()
+    # Phase 1: ingest alone; its recompute tasks wait in Redis (no worker yet).
+    started = time.perf_counter()
+    for start in range(0, args.n, BATCH):
+        _batch, outcome = services.results_ingest(
+            token=token, records=records[start : start + BATCH], content_type="bench"
+        )
+        assert outcome.rejected == 0, outcome.errors[:3]
+    ingest_s = time.perf_counter() - started
+    # Phase 2: the worker drains the queued recomputes; wait until every status is current.
     worker = start_worker(args.workers)
     try:
         started = time.perf_counter()
-        for start in range(0, args.n, BATCH):
-            _batch, outcome = services.results_ingest(
-                token=token, records=records[start : start + BATCH], content_type="bench"
-            )
-            assert outcome.rejected == 0, outcome.errors[:3]
-        ingest_s = time.perf_counter() - started
         while HealthCode.objects.filter(test__state="negative").count() < args.n:
-            time.sleep(0.25)
-        all_current_s = time.perf_counter() - started
+            time.sleep(0.1)
+        recompute_s = time.perf_counter() - started
     finally:
         worker.terminate()
         worker.wait(timeout=30)
@@ -224,9 +230,9 @@ def main():
         "ingest_s": round(ingest_s, 3),
         "ingest_rows_per_s": round(args.n / ingest_s),
         "ingest_vs_copy_rate": round(copy_s / ingest_s, 3),
-        "all_statuses_current_s": round(all_current_s, 3),
-        "recompute_rows_per_s": round(args.n / all_current_s),
-        "all_current_vs_copy_time": round(all_current_s / copy_s, 2),
+        "recompute_s": round(recompute_s, 3),
+        "recompute_rows_per_s": round(args.n / recompute_s),
+        "recompute_vs_copy_time": round(recompute_s / copy_s, 2),
     }
     print(json.dumps(result, indent=2))
 

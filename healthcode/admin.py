@@ -1,8 +1,19 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from healthcode.models import HealthCode, HealthCodeChange, PersonLookup, Resident, User
+from healthcode import engine, masking, services
+from healthcode.models import (
+    HealthCode,
+    HealthCodeChange,
+    ItineraryStay,
+    PersonLookup,
+    Resident,
+    RiskArea,
+    RiskFlag,
+    User,
+)
 
 
 @admin.register(User)
@@ -66,3 +77,44 @@ class PersonLookupAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(RiskFlag)
+class RiskFlagAdmin(admin.ModelAdmin):
+    """Officers enter single flags here; bulk imports go through the API."""
+
+    list_display = ["kind", "masked_person", "starts_at", "ends_at", "source", "entered_by"]
+    list_filter = ["kind", "source"]
+    search_fields = ["=id_number", "=external_id"]
+    readonly_fields = ["entered_by", "created_at", "updated_at"]
+
+    @admin.display(description=_("人员"))
+    def masked_person(self, obj):
+        return f"{masking.mask_name(obj.name)} {masking.mask_id_number(obj.id_number)}"
+
+    def save_model(self, request, obj, form, change):
+        obj.entered_by = request.user
+        obj.updated_at = timezone.now()
+        duration = engine.RULES[obj.kind].default_duration
+        if obj.ends_at is None and duration:
+            obj.ends_at = obj.starts_at + duration  # yellow kinds end by themselves
+        super().save_model(request, obj, form, change)
+        ids = services.residents_with_identities({(obj.id_type, obj.id_number)})
+        services.recompute_later(resident_ids=ids, cause=f"risk flag {obj.pk} (admin)")
+
+
+@admin.register(RiskArea)
+class RiskAreaAdmin(admin.ModelAdmin):
+    list_display = ["region_code", "name", "level", "starts_at", "ends_at"]
+    list_filter = ["level"]
+    search_fields = ["region_code", "name"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        services.risk_area_saved(area=obj)
+
+
+@admin.register(ItineraryStay)
+class ItineraryStayAdmin(admin.ModelAdmin):
+    list_display = ["resident", "region_code", "arrived_at", "left_at"]
+    raw_id_fields = ["resident"]

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from healthcode import idnumbers, services, tokens
+from healthcode.errors import DomainError
 from healthcode.forms import CONTACT_CHOICES, clean_id_fields, contact_history_flags
 from healthcode.idnumbers import IdType
 from healthcode.ingest import parse_body
@@ -274,3 +275,28 @@ class RiskFlagImportApi(APIView):
         records = parse_body(request.body, request.content_type)
         outcome = services.risk_flags_import(records=records, entered_by=request.user)
         return Response(BatchReportSerializer(outcome.report()).data)
+
+
+class ItineraryApi(APIView):
+    """The signed-in resident declares a place of their 14-day itinerary (行程申报)."""
+
+    class ItineraryInputSerializer(serializers.Serializer):
+        region_code = serializers.CharField(max_length=6)
+        arrived_at = serializers.DateTimeField()
+        left_at = serializers.DateTimeField(required=False, allow_null=True)
+
+        def validate_region_code(self, value):
+            return _django_to_drf(idnumbers.clean_region_code, value)
+
+    @extend_schema(
+        request=ItineraryInputSerializer,
+        responses={201: inline_serializer("StayOut", {"id": serializers.IntegerField()})},
+    )
+    def post(self, request):
+        resident = getattr(request.user, "resident", None)
+        if resident is None:
+            raise DomainError(_("该账号没有登记居民信息。"), code="no_resident", status=404)
+        data = self.ItineraryInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        stay = services.stay_declare(resident=resident, **data.validated_data)
+        return Response({"id": stay.pk}, status=status.HTTP_201_CREATED)

@@ -7,5 +7,6 @@ urlpatterns = [
     path("auth/token", api.TokenLoginApi.as_view(), name="api-token"),
     path("me/code", api.MyCodeApi.as_view(), name="api-me-code"),
     path("codes/verify", api.VerifyCodeApi.as_view(), name="api-codes-verify"),
+    path("me/itinerary", api.ItineraryApi.as_view(), name="api-me-itinerary"),
     path("health/risk-flags", api.RiskFlagImportApi.as_view(), name="api-risk-flags"),
 ]

@@ -240,12 +240,17 @@ def _flag_reasons(flags, now, changes):
             yield Reason(rule.code, rule.colour, rule.text, flag.ref, flag.starts_at, flag.ends_at)
 
 
-def area_covers(area_code: str, region_code: str) -> bool:
-    """A province (xx0000) or city (xxxx00) code covers every region code under it."""
+def area_prefix(area_code: str) -> str:
+    """The prefix of the region codes an area covers: a province (xx0000) or city (xxxx00)
+    code covers every code under it."""
     prefix = area_code
     while prefix.endswith("00") and len(prefix) > 2:
         prefix = prefix[:-2]
-    return region_code.startswith(prefix)
+    return prefix
+
+
+def area_covers(area_code: str, region_code: str) -> bool:
+    return region_code.startswith(area_prefix(area_code))
 
 
 def _itinerary_reasons(stays, areas, now, changes):

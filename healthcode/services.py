@@ -23,8 +23,10 @@ from healthcode.ingest import (
 from healthcode.models import (
     HealthCode,
     HealthCodeChange,
+    ItineraryStay,
     PersonLookup,
     Resident,
+    RiskArea,
     RiskFlag,
     RiskKind,
     User,
@@ -343,3 +345,31 @@ def risk_flags_import(
         touched |= {(f.id_type, f.id_number) for f, _b, _a in outcome.updated}
         recompute_later(resident_ids=residents_with_identities(touched), cause="risk flags")
     return outcome
+
+
+def stay_declare(
+    *,
+    resident: Resident,
+    region_code: str,
+    arrived_at: dt.datetime,
+    left_at: dt.datetime | None = None,
+) -> ItineraryStay:
+    """A resident declares a place of their 14-day itinerary; their status is recomputed at
+    once (a stay of 4 h or more in a risk area changes the colour)."""
+    if left_at is not None and left_at <= arrived_at:
+        raise DomainError(_("离开时间应晚于到达时间。"), field="left_at")
+    with transaction.atomic():
+        stay = ItineraryStay.objects.create(
+            resident=resident, region_code=region_code, arrived_at=arrived_at, left_at=left_at
+        )
+        healthcode_recompute_many(resident_ids=[resident.pk], cause="itinerary declared")
+    return stay
+
+
+def risk_area_saved(*, area: RiskArea) -> None:
+    """After a risk area is added or changed, recompute everyone whose itinerary it covers."""
+    prefix = engine.area_prefix(area.region_code)
+    ids = ItineraryStay.objects.filter(region_code__startswith=prefix).values_list(
+        "resident_id", flat=True
+    )
+    recompute_later(resident_ids=list(ids), cause=f"risk area {area.pk}")
