@@ -18,6 +18,7 @@ SWEEP_LOCK = "healthcode:recompute-due:lock"
 @shared_task(
     bind=True,
     acks_late=True,
+    ignore_result=True,
     autoretry_for=(OperationalError, InterfaceError),
     retry_backoff=True,
     retry_backoff_max=60,
