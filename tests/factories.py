@@ -88,3 +88,36 @@ def lab_token(name: str = "测试检测机构"):
 
     lab, _ = Lab.objects.get_or_create(name=name, defaults={"region_code": "330106"})
     return LabToken.issue(lab=lab)
+
+
+def post_result(
+    *,
+    id_number: str,
+    name: str,
+    sampled,
+    reported=None,
+    result="negative",
+    barcode=None,
+    token=None,
+):
+    """A lab result through the ingest service (as the API lands it); must not be rejected."""
+    from nucleic import services as nucleic_services
+
+    token = token or lab_token()[0]
+    _batch, outcome = nucleic_services.results_ingest(
+        token=token,
+        content_type="test",
+        now=reported or sampled,
+        records=[
+            {
+                "barcode": barcode or f"T{next(_seq):06d}",
+                "id_number": id_number,
+                "name": name,
+                "sampled_at": sampled.isoformat(),
+                "reported_at": reported.isoformat() if reported else "",
+                "result": result,
+            }
+        ],
+    )
+    assert outcome.rejected == 0, outcome.errors
+    return outcome

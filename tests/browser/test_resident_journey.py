@@ -86,29 +86,19 @@ def test_register_log_in_and_show_the_code(site, phone_page, artifacts_dir):
 def test_a_red_code_says_why(site, phone_page, artifacts_dir):
     from datetime import timedelta
 
-    from nucleic import services as nucleic_services
     from nucleic.models import TestPolicy
-    from tests.factories import PASSWORD, add_flag, lab_token, make_resident
+    from tests.factories import PASSWORD, add_flag, make_resident, post_result
 
     TestPolicy.objects.create(
         group="general", window_hours=72, effective_from=timezone.now() - timedelta(days=365)
     )
     resident = make_resident(name="赵小六")
-    token, _key = lab_token()
     now = timezone.now()
-    nucleic_services.results_ingest(
-        token=token,
-        content_type="test",
-        records=[
-            {
-                "barcode": "RED-0001",
-                "id_number": resident.id_number,
-                "name": "赵小六",
-                "sampled_at": (now - timedelta(hours=30)).isoformat(),
-                "reported_at": (now - timedelta(hours=20)).isoformat(),
-                "result": "negative",
-            }
-        ],
+    post_result(
+        id_number=resident.id_number,
+        name="赵小六",
+        sampled=now - timedelta(hours=30),
+        reported=now - timedelta(hours=20),
     )
     add_flag(resident, "close_contact", reason="流调判定")
     page = phone_page

@@ -13,7 +13,7 @@ from healthcode import tasks, tokens
 from healthcode.models import HealthCode
 from nucleic import services as nucleic_services
 from nucleic.models import TestPolicy
-from tests.factories import add_flag, lab_token
+from tests.factories import add_flag, post_result
 
 pytestmark = pytest.mark.django_db
 SH = ZoneInfo("Asia/Shanghai")
@@ -29,24 +29,14 @@ def hangzhou(db):
     TestPolicy.objects.create(group="general", window_hours=72, effective_from=at(2022, 5, 27))
 
 
-def give_result(resident, sampled, reported, result="negative", barcode="S0001"):
-    token, _ = lab_token()
-    _batch, outcome = nucleic_services.results_ingest(
-        token=token,
-        content_type="test",
-        now=reported,
-        records=[
-            {
-                "barcode": barcode,
-                "id_number": resident.id_number,
-                "name": resident.name,
-                "sampled_at": sampled.isoformat(),
-                "reported_at": reported.isoformat(),
-                "result": result,
-            }
-        ],
+def give_result(resident, sampled, reported, result="negative"):
+    post_result(
+        id_number=resident.id_number,
+        name=resident.name,
+        sampled=sampled,
+        reported=reported,
+        result=result,
     )
-    assert outcome.rejected == 0, outcome.errors
 
 
 def test_the_sweep_recomputes_codes_whose_review_time_passed(

@@ -25,5 +25,7 @@ def test_verify(resident, staff_user, django_assert_num_queries):
     # 1 resident joined with health code and account, by public id
     # 2 insert the lookup record (every lookup of another person is kept)
     with django_assert_num_queries(2):
-        assert api.post(reverse("api-codes-verify"), {"token": token}, format="json").json()[
-            "colour"] == "green"
+        assert (
+            api.post(reverse("api-codes-verify"), {"token": token}, format="json").json()["colour"]
+            == "green"
+        )

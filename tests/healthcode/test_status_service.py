@@ -6,7 +6,8 @@ from django.utils import timezone
 
 from healthcode import engine, services
 from healthcode.models import HealthCode, HealthCodeChange
-from tests.factories import add_flag, make_resident
+from nucleic.models import Sample
+from tests.factories import add_flag, make_resident, post_result, registration_data
 
 pytestmark = pytest.mark.django_db
 
@@ -51,54 +52,28 @@ def test_a_new_reason_with_the_same_colour_is_history(resident):
     assert code.changes.count() == 3
 
 
-def test_a_result_that_arrived_before_registration_applies_at_once(db):
-    from nucleic.models import Sample
-    from tests.factories import lab_token, registration_data
-
-    token, _key = lab_token()
-    data = registration_data(name="刘一")
-    from nucleic import services as nucleic_services
-
-    nucleic_services.results_ingest(
-        token=token,
-        content_type="test",
-        records=[
-            {
-                "barcode": "EARLY-1",
-                "id_number": data["id_number"],
-                "name": "刘一",
-                "sampled_at": (timezone.now() - dt.timedelta(hours=5)).isoformat(),
-                "reported_at": (timezone.now() - dt.timedelta(hours=1)).isoformat(),
-                "result": "positive",
-            }
-        ],
+def _positive_before_registration(data, *, name_on_record):
+    now = timezone.now()
+    post_result(
+        id_number=data["id_number"],
+        name=name_on_record,
+        result="positive",
+        sampled=now - dt.timedelta(hours=5),
+        reported=now - dt.timedelta(hours=1),
     )
+
+
+def test_a_result_that_arrived_before_registration_applies_at_once(db):
+    data = registration_data(name="刘一")
+    _positive_before_registration(data, name_on_record="刘一")
     assert Sample.objects.count() == 1
-    resident = make_resident(**data)
-    code = HealthCode.objects.get(resident=resident)
+    code = HealthCode.objects.get(resident=make_resident(**data))
     assert code.colour == "red" and code.reasons[0]["text"] == "核酸阳性"
 
 
 def test_a_record_under_another_name_does_not_apply_at_registration(db):
-    from nucleic import services as nucleic_services
-    from tests.factories import lab_token, registration_data
-
-    token, _key = lab_token()
     data = registration_data(name="刘一")
-    nucleic_services.results_ingest(
-        token=token,
-        content_type="test",
-        records=[
-            {
-                "barcode": "EARLY-2",
-                "id_number": data["id_number"],
-                "name": "刘二",
-                "sampled_at": (timezone.now() - dt.timedelta(hours=5)).isoformat(),
-                "reported_at": (timezone.now() - dt.timedelta(hours=1)).isoformat(),
-                "result": "positive",
-            }
-        ],
-    )
+    _positive_before_registration(data, name_on_record="刘二")
     assert make_resident(**data).health_code.colour == "green"
 
 
