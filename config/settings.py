@@ -201,6 +201,10 @@ if HEALTHCODE_TOKEN_REFRESH_SECONDS >= HEALTHCODE_TOKEN_TTL_SECONDS:
         "HEALTHCODE_TOKEN_REFRESH_SECONDS must be shorter than HEALTHCODE_TOKEN_TTL_SECONDS."
     )
 
+# --- Check-ins ------------------------------------------------------------------------------
+# A second scan of the same venue by the same person within this many seconds is the same visit.
+CHECKIN_REPEAT_SECONDS = env_int("CHECKIN_REPEAT_SECONDS", 600, minimum=0)
+
 # --- Security -------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"

@@ -17,6 +17,8 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("healthcode.urls")),
+    path("", include("checkins.urls")),
+    path("", include("venues.urls")),
     path("api/v1/", include("healthcode.api_urls")),
     path("api/v1/", include("nucleic.api_urls")),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -161,6 +161,7 @@ class TestStatus:
     last_sampled_at: dt.datetime | None = None
     last_result: str | None = None
     basis_sampled_at: dt.datetime | None = None  # the sample the window counts from
+    basis_at: dt.datetime | None = None  # the instant it counts from (sampling or result)
     window_hours: int | None = None
     counts_from: str | None = None
     valid_until: dt.datetime | None = None
@@ -176,6 +177,7 @@ class TestStatus:
             "last_sampled_at": iso(self.last_sampled_at),
             "last_result": self.last_result,
             "basis_sampled_at": iso(self.basis_sampled_at),
+            "basis_at": iso(self.basis_at),
             "window_hours": self.window_hours,
             "counts_from": self.counts_from,
             "valid_until": iso(self.valid_until),
@@ -299,38 +301,28 @@ def _test_status(samples, policies, now, changes) -> TestStatus:
     if any(True for _ in _result_reasons(known, now, [])):
         return TestStatus(TestState.POSITIVE, **base)
     basis, basis_time = _window_basis(known, policy, now)
+    base["basis_sampled_at"] = basis.sampled_at if basis else None
+    base["basis_at"] = basis_time
     if policy is None:
         # No policy for this group: report the latest result without a window.
         state = {
             Result.NEGATIVE: TestState.NEGATIVE,
             Result.PENDING: TestState.PENDING,
         }.get(latest.result, TestState.INVALID)
-        return TestStatus(state, basis_sampled_at=basis.sampled_at if basis else None, **base)
+        return TestStatus(state, **base)
     valid_until = basis_time + dt.timedelta(hours=policy.window_hours) if basis else None
     if valid_until is not None:
         changes.append(valid_until)
     if valid_until is not None and now < valid_until:
         state = TestState.NEGATIVE if basis.result == Result.NEGATIVE else TestState.PENDING
-        return TestStatus(
-            state,
-            basis_sampled_at=basis.sampled_at,
-            valid_until=valid_until,
-            valid_now=True,
-            **base,
-        )
+        return TestStatus(state, valid_until=valid_until, valid_now=True, **base)
     if latest.result == Result.PENDING:
         state = TestState.PENDING
     elif latest.result == Result.INVALID:
         state = TestState.INVALID
     else:
         state = TestState.EXPIRED
-    return TestStatus(
-        state,
-        basis_sampled_at=basis.sampled_at if basis else None,
-        valid_until=valid_until,
-        valid_now=False,
-        **base,
-    )
+    return TestStatus(state, valid_until=valid_until, valid_now=False, **base)
 
 
 def _window_basis(known, policy, now) -> tuple[Sample | None, dt.datetime | None]:
@@ -349,6 +341,46 @@ def _window_basis(known, policy, now) -> tuple[Sample | None, dt.datetime | None
         if best[1] is None or at >= best[1]:
             best = (sample, at)
     return best
+
+
+# --- At the door ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Decision:
+    passed: bool
+    code: str
+    text: str
+
+
+def entry_decision(
+    *, colour: str, test: dict, required_hours: int | None, test_required: bool, now: dt.datetime
+) -> Decision:
+    """Whether a person may enter a venue (seeds 001, 002, 004): red or yellow stop; a test
+    outside the venue's window stops (核酸超时); green with a test in time passes, and
+    nothing else is asked of a green holder.
+
+    ``test`` is the stored test status (``TestStatus.as_dict``) of a status current at
+    ``now``; ``required_hours`` is the venue's own window (24/48/72 h), None to follow the
+    person's policy; ``test_required`` False for venues that check no test.
+    """
+    if colour == RED:
+        return Decision(False, "red", "红码，禁止通行")
+    if colour == YELLOW:
+        return Decision(False, "yellow", "黄码，禁止通行")
+    if test_required:
+        if required_hours is not None:
+            basis = test.get("basis_at")
+            in_time = basis is not None and now < dt.datetime.fromisoformat(basis) + dt.timedelta(
+                hours=required_hours
+            )
+            hours = required_hours
+        else:
+            hours = test.get("window_hours")
+            in_time = hours is None or bool(test.get("valid_now"))
+        if not in_time:
+            if test.get("state", "none") == "none":
+                return Decision(False, "no_test", "暂无核酸检测记录，禁止通行")
+            return Decision(False, "test_overdue", f"核酸超时（要求 {hours} 小时内），禁止通行")
+    return Decision(True, "pass", "绿码，可以通行")
 
 
 def worse(a: str, b: str) -> bool:

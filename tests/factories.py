@@ -121,3 +121,20 @@ def post_result(
     )
     assert outcome.rejected == 0, outcome.errors
     return outcome
+
+
+def make_venue(*, administrator=None, **overrides):
+    from healthcode.models import User
+    from venues import services as venue_services
+
+    if administrator is None:
+        administrator = User.objects.create_user(phone=f"137{next(_seq):08d}", password=PASSWORD)
+    data = {
+        "full_name": "西湖区文三路联华超市",
+        "region_code": "330106",
+        "address": "文三路 100 号",
+        "category": "supermarket",
+        "entry_rule": "policy",
+    }
+    data.update(overrides)
+    return venue_services.venue_register(administrator=administrator, **data)

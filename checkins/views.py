@@ -1,0 +1,48 @@
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from checkins import services
+from checkins.models import CheckIn, Method
+from healthcode.models import test_line
+from venues.selectors import VenueCodeRefused, venue_from_code
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def venue_scan(request, code: str):
+    """The page a poster's QR opens. A GET never records anything: the page posts itself on
+    load (with a button when JavaScript is off); the POST records and redirects to the result."""
+    try:
+        venue = venue_from_code(code)
+    except VenueCodeRefused as exc:
+        return render(request, "checkins/refused.html", {"message": exc.message}, status=404)
+    resident = getattr(request.user, "resident", None)
+    if resident is None:
+        return render(request, "healthcode/no_resident.html", status=404)
+    if request.method == "GET":
+        return render(request, "checkins/scan.html", {"venue": venue})
+    checkin, _created = services.checkin_record(
+        resident=resident, venue=venue, method=Method.SELF_SCAN
+    )
+    return redirect("checkins:result", public_id=checkin.public_id)
+
+
+@never_cache
+@login_required
+@require_GET
+def checkin_result(request, public_id):
+    """The result a person shows at the door: only the person who checked in may see it."""
+    checkin = get_object_or_404(
+        CheckIn.objects.select_related("venue", "resident"), public_id=public_id
+    )
+    if checkin.resident is None or checkin.resident.user_id != request.user.pk:
+        raise Http404
+    return render(
+        request,
+        "checkins/result.html",
+        {"checkin": checkin, "test_line": test_line(checkin.test)},
+    )

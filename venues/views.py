@@ -1,0 +1,135 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from healthcode.errors import DomainError
+from venues import codes, posters, selectors, services
+from venues.forms import BindForm, VenueForm
+from venues.models import Venue
+
+
+def _administered(request) -> Venue | None:
+    return Venue.objects.filter(administrator=request.user).first()
+
+
+def venue_code_url(request, venue: Venue) -> str:
+    code = codes.make(public_id=venue.public_id, version=venue.poster_version)
+    return request.build_absolute_uri(reverse("checkins:scan", args=[code]))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def venue_home(request):
+    """The administrator's venue; declaring one if they have none yet."""
+    venue = _administered(request)
+    if venue is None:
+        form = VenueForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.venue_register(administrator=request.user, **form.cleaned_data)
+            except DomainError as exc:
+                form.add_error(exc.field, exc.message)
+            else:
+                return redirect("venues:home")
+        return render(request, "venues/register.html", {"form": form})
+    today = timezone.localdate()
+    checkins = (
+        venue.checkins.select_related("resident")
+        .filter(checked_in_at__date=today)
+        .order_by("-checked_in_at")[:50]
+    )
+    return render(
+        request,
+        "venues/home.html",
+        {
+            "venue": venue,
+            "inspectors": venue.inspectors.select_related("user").order_by("bound_at"),
+            "checkins": checkins,
+            "scan_url": venue_code_url(request, venue),
+        },
+    )
+
+
+@login_required
+@require_GET
+def poster(request, fmt: str):
+    venue = _administered(request)
+    if fmt not in ("pdf", "png"):
+        return HttpResponse(status=404)
+    if venue is None:
+        return redirect("venues:home")
+    url = venue_code_url(request, venue)
+    if fmt == "pdf":
+        body, content_type = posters.poster_pdf(venue, url), "application/pdf"
+    else:
+        body, content_type = posters.poster_png(venue, url), "image/png"
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = (
+        f'attachment; filename="venue-code-v{venue.poster_version}.{fmt}"'
+    )
+    return response
+
+
+@login_required
+@require_POST
+def regenerate_declaration_code(request):
+    venue = _administered(request)
+    if venue is not None:
+        services.declaration_code_regenerate(venue=venue)
+        messages.success(request, _("已更换场所申报码，旧申报码不能再绑定新的检测员。"))
+    return redirect("venues:home")
+
+
+@login_required
+@require_POST
+def reissue_poster(request):
+    venue = _administered(request)
+    if venue is not None:
+        services.poster_reissue(venue=venue)
+        messages.success(
+            request, _("已重新签发场所码，旧海报扫码将显示“此场所码已作废”。请打印新海报。")
+        )
+    return redirect("venues:home")
+
+
+@login_required
+@require_POST
+def remove_inspector(request, inspector_id: int):
+    venue = _administered(request)
+    if venue is None:
+        return HttpResponse(status=403)
+    try:
+        services.inspector_remove(venue=venue, inspector_id=inspector_id)
+    except DomainError:
+        raise Http404 from None  # not an inspector of this administrator's venue
+    return redirect("venues:home")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def inspector_bind(request):
+    """An inspector binds a venue with the declaration code its administrator shared."""
+    form = BindForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            inspector = services.inspector_bind(
+                user=request.user, declaration_code=form.cleaned_data["declaration_code"]
+            )
+        except DomainError as exc:
+            form.add_error("declaration_code", exc.message)
+        else:
+            messages.success(request, _("已绑定场所：%(v)s") % {"v": inspector.venue.full_name})
+            return redirect("venues:bind")
+    return render(
+        request,
+        "venues/bind.html",
+        {
+            "form": form,
+            "venues": selectors.venues_inspected_by(user=request.user),
+        },
+    )
