@@ -25,13 +25,13 @@ def checkin_record(
     the check-in and whether it is new.
 
     A second scan of the same venue within ``CHECKIN_REPEAT_SECONDS`` returns the first
-    check-in and writes nothing. The resident's row is locked for the check, so two scans
-    arriving at the same instant still leave one row.
+    check-in and writes nothing. The resident's health-code row is locked for the check (and
+    read in the same query), so two scans arriving at the same instant still leave one row.
     """
     now = now or timezone.now()
     window = dt.timedelta(seconds=settings.CHECKIN_REPEAT_SECONDS)
     with transaction.atomic():
-        Resident.objects.select_for_update().filter(pk=resident.pk).first()
+        code = HealthCode.objects.select_for_update().get(resident=resident)
         recent = (
             CheckIn.objects.filter(
                 resident=resident,
@@ -44,7 +44,7 @@ def checkin_record(
         )
         if recent is not None:
             return recent, False
-        code = ensure_current(HealthCode.objects.get(resident=resident), now=now)
+        code = ensure_current(code, now=now)
         decision = engine.entry_decision(
             colour=code.colour,
             test=code.test,

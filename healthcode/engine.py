@@ -286,11 +286,16 @@ def _test_status(samples, policies, now, changes) -> TestStatus:
     changes.extend(p.effective_from for p in policies)
     changes.extend(s.sampled_at for s in samples)
     changes.extend(s.reported_at for s in samples if s.reported_at is not None)
+    policy = policy_at(policies, now)
     known = sorted((s for s in samples if s.sampled_at <= now), key=lambda s: s.sampled_at)
     if not known:
-        return TestStatus(TestState.NONE)
+        return TestStatus(
+            TestState.NONE,
+            window_hours=policy.window_hours if policy else None,
+            counts_from=policy.counts_from if policy else None,
+            policy=policy.ref if policy else None,
+        )
     latest = known[-1]
-    policy = policy_at(policies, now)
     base = {
         "last_sampled_at": latest.sampled_at,
         "last_result": latest.result,

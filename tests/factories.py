@@ -120,6 +120,13 @@ def post_result(
         ],
     )
     assert outcome.rejected == 0, outcome.errors
+    # Tests run inside a transaction that never commits, so the after-commit recompute is
+    # done here; the recompute path itself is tested with a real worker.
+    services.healthcode_recompute_many(
+        resident_ids=services.residents_with_identities({("resident_id", id_number)}),
+        cause="test result",
+        now=reported or sampled,
+    )
     return outcome
 
 
