@@ -1,0 +1,94 @@
+"""Venue journeys in a real headless Chromium: declare a venue and download its poster, bind
+an inspector, scan the poster as a green and as a red resident."""
+
+import datetime as dt
+import io
+import os
+
+import pytest
+import zxingcpp
+from django.utils import timezone
+from PIL import Image
+
+from checkins.models import CheckIn
+from healthcode.models import User
+from nucleic.services import policy_create
+from tests.factories import PASSWORD, add_flag, make_resident, post_result
+from venues.models import Venue, VenueInspector
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def log_in(page, site, phone, next_url=""):
+    page.goto(f"{site}/login/{'?next=' + next_url if next_url else ''}")
+    page.fill("#id_username", phone)
+    page.fill("#id_password", PASSWORD)
+    page.click("main button[type=submit]")
+
+
+def test_declare_download_bind_and_scan(site, phone_page, artifacts_dir):
+    page = phone_page
+    policy_create(
+        group="general", window_hours=72, effective_from=timezone.now() - dt.timedelta(days=30)
+    )
+    User.objects.create_user(phone="13511110000", password=PASSWORD)
+    log_in(page, site, "13511110000", "/venue/")
+    page.wait_for_url(f"{site}/venue/")
+    page.fill("#id_full_name", "西湖区文三路联华超市")
+    page.fill("#id_region_code", "330106")
+    page.fill("#id_address", "文三路 100 号")
+    page.select_option("#id_category", "supermarket")
+    page.click("main button[type=submit]")
+    page.wait_for_selector("#declaration-code")
+    page.screenshot(path=os.path.join(artifacts_dir, "venue-home.png"), full_page=True)
+    declaration_code = page.inner_text("#declaration-code").strip()
+    with page.expect_download() as download:
+        page.click("text=下载海报图片")
+    png = open(download.value.path(), "rb").read()
+    url = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))[0].text
+    with page.expect_download() as download:
+        page.click("text=下载 A4 场所码海报")
+    assert open(download.value.path(), "rb").read(4) == b"%PDF"
+    page.click("text=退出")
+
+    # An inspector binds the venue with the declaration code.
+    User.objects.create_user(phone="13511110001", password=PASSWORD)
+    log_in(page, site, "13511110001", "/inspect/bind/")
+    page.wait_for_url(f"{site}/inspect/bind/")
+    page.fill("#id_declaration_code", declaration_code)
+    page.click("main button[type=submit]")
+    page.wait_for_selector("text=已绑定场所")
+    assert VenueInspector.objects.filter(user__phone="13511110001").exists()
+    page.click("text=退出")
+
+    # A green resident with a recent test scans the poster: 可以通行.
+    green = make_resident(name="钱多多")
+    now = timezone.now()
+    post_result(
+        id_number=green.id_number,
+        name="钱多多",
+        sampled=now - dt.timedelta(hours=8),
+        reported=now - dt.timedelta(hours=2),
+    )
+    path = url.split("/", 3)[3]
+    log_in(page, site, green.user.phone, "/" + path)
+    page.wait_for_selector("#decision")
+    assert "可以通行" in page.inner_text("#decision")
+    page.screenshot(path=os.path.join(artifacts_dir, "checkin-green.png"), full_page=True)
+    page.click("text=退出")
+
+    # A red resident: the whole page is red, with the specific type.
+    red = make_resident(name="孙红")
+    add_flag(red, "close_contact")
+    log_in(page, site, red.user.phone, "/" + path)
+    page.wait_for_selector("#decision")
+    assert "禁止通行" in page.inner_text("#decision")
+    assert "隔离医学观察的密切接触者" in page.content()
+    assert "result-red" in page.get_attribute("body", "class")
+    page.screenshot(path=os.path.join(artifacts_dir, "checkin-red.png"), full_page=True)
+    venue = Venue.objects.get()
+    assert list(
+        CheckIn.objects.filter(venue=venue)
+        .values_list("decision", flat=True)
+        .order_by("checked_in_at")
+    ) == ["pass", "stop"]
