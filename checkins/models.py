@@ -5,6 +5,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from healthcode import masking
 from healthcode.models import Colour, Resident
 from venues.models import Venue
 
@@ -14,6 +15,14 @@ class Method(models.TextChoices):
     INSPECTOR_SCAN = "inspector_scan", _("检测员反向扫码")
     DEVICE = "device", _("扫码设备")
     MANUAL = "manual", _("手工登记")
+
+
+class TemperatureBand(models.TextChoices):
+    NORMAL = "normal", _("正常")
+    FEVER = "fever", _("发热 ≥37.3℃")
+
+
+FEVER_CELSIUS = 37.3
 
 
 class CheckIn(models.Model):
@@ -44,6 +53,16 @@ class CheckIn(models.Model):
         related_name="scans",
         verbose_name=_("扫码人"),
     )
+    temperature_band = models.CharField(
+        _("体温"), max_length=8, choices=TemperatureBand.choices, blank=True
+    )
+    temperature = models.DecimalField(
+        _("体温（℃）"), max_digits=4, decimal_places=1, null=True, blank=True
+    )
+    # 手工登记 of a person with no phone and no code: who they said they were.
+    manual_name = models.CharField(_("登记姓名"), max_length=64, blank=True)
+    manual_id_number = models.CharField(_("登记证件号码"), max_length=32, blank=True)
+    manual_phone = models.CharField(_("登记手机号码"), max_length=11, blank=True)
 
     class Meta:
         verbose_name = _("扫码登记")
@@ -59,3 +78,63 @@ class CheckIn(models.Model):
     @property
     def passed(self) -> bool:
         return self.decision == self.Decision.PASS
+
+    @property
+    def masked_name(self) -> str:
+        if self.resident_id:
+            return self.resident.masked_name
+        return masking.mask_name(self.manual_name)
+
+
+class Alert(models.Model):
+    """A check-in the community must know about: red, yellow, fever or an overdue test.
+    Shown to the venue's administrator and to the grid workers of the person's region."""
+
+    class Kind(models.TextChoices):
+        RED = "red", _("红码")
+        YELLOW = "yellow", _("黄码")
+        FEVER = "fever", _("发热")
+        TEST_OVERDUE = "test_overdue", _("核酸超时")
+
+    checkin = models.ForeignKey(CheckIn, on_delete=models.CASCADE, related_name="alerts")
+    venue = models.ForeignKey(Venue, on_delete=models.PROTECT, related_name="alerts")
+    resident = models.ForeignKey(Resident, on_delete=models.PROTECT, null=True, blank=True)
+    kind = models.CharField(_("类别"), max_length=16, choices=Kind.choices)
+    region_code = models.CharField(_("居住地行政区划"), max_length=6, blank=True, db_index=True)
+    created_at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+    acknowledged_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("预警")
+        verbose_name_plural = _("预警")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["checkin", "kind"], name="alert_once_per_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} @ {self.venue}"
+
+
+class GridWorker(models.Model):
+    """A community grid worker (社区网格员) and the region codes they look after; a city or
+    province code covers the regions under it."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="grid_worker"
+    )
+    region_codes = models.JSONField(_("负责区域"), default=list)
+
+    class Meta:
+        verbose_name = _("社区网格员")
+        verbose_name_plural = _("社区网格员")
+
+    def __str__(self) -> str:
+        return f"{self.user} {','.join(self.region_codes)}"

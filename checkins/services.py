@@ -1,16 +1,41 @@
-"""Writes for check-ins."""
+"""Writes for check-ins and their alerts."""
 
 import datetime as dt
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from checkins.models import CheckIn
+from checkins.models import FEVER_CELSIUS, Alert, CheckIn, Method, TemperatureBand
 from healthcode import engine
+from healthcode.errors import DomainError
 from healthcode.models import HealthCode, Resident
 from healthcode.selectors import ensure_current
 from venues.models import EntryRule, Venue
+
+# Which stopped check-ins raise which alert.
+ALERT_KINDS = {
+    "red": Alert.Kind.RED,
+    "yellow": Alert.Kind.YELLOW,
+    "fever": Alert.Kind.FEVER,
+    "test_overdue": Alert.Kind.TEST_OVERDUE,
+    "no_test": Alert.Kind.TEST_OVERDUE,
+}
+
+
+def temperature_band_for(*, band: str = "", celsius: Decimal | None = None) -> str:
+    """The band from a measured temperature (≥37.3 ℃ is fever) or as the inspector picked."""
+    if celsius is not None:
+        return (
+            TemperatureBand.FEVER
+            if celsius >= Decimal(str(FEVER_CELSIUS))
+            else (TemperatureBand.NORMAL)
+        )
+    if band and band not in TemperatureBand.values:
+        raise DomainError(_("请选择体温：正常或发热。"), field="temperature_band")
+    return band
 
 
 def checkin_record(
@@ -19,16 +44,19 @@ def checkin_record(
     venue: Venue,
     method: str,
     scanned_by=None,
+    temperature_band: str = "",
+    temperature: Decimal | None = None,
     now: dt.datetime | None = None,
 ) -> tuple[CheckIn, bool]:
     """Record that ``resident`` arrived at ``venue`` with the decision at the door; return
-    the check-in and whether it is new.
+    the check-in and whether it is new. Red, yellow, fever and overdue tests raise alerts.
 
     A second scan of the same venue within ``CHECKIN_REPEAT_SECONDS`` returns the first
     check-in and writes nothing. The resident's health-code row is locked for the check (and
     read in the same query), so two scans arriving at the same instant still leave one row.
     """
     now = now or timezone.now()
+    band = temperature_band_for(band=temperature_band, celsius=temperature)
     window = dt.timedelta(seconds=settings.CHECKIN_REPEAT_SECONDS)
     with transaction.atomic():
         code = HealthCode.objects.select_for_update().get(resident=resident)
@@ -51,6 +79,7 @@ def checkin_record(
             required_hours=venue.required_test_hours,
             test_required=venue.entry_rule != EntryRule.NONE,
             now=now,
+            fever=band == TemperatureBand.FEVER,
         )
         checkin = CheckIn.objects.create(
             resident=resident,
@@ -64,5 +93,79 @@ def checkin_record(
             decision_code=decision.code,
             decision_text=decision.text,
             scanned_by=scanned_by,
+            temperature_band=band,
+            temperature=temperature,
         )
+        _raise_alerts(checkin, region_code=resident.region_code, now=now)
     return checkin, True
+
+
+def _raise_alerts(checkin: CheckIn, *, region_code: str, now: dt.datetime) -> None:
+    kinds = set()
+    if checkin.decision_code in ALERT_KINDS:
+        kinds.add(ALERT_KINDS[checkin.decision_code])
+    if checkin.temperature_band == TemperatureBand.FEVER:
+        kinds.add(Alert.Kind.FEVER)  # a red code with fever is both
+    Alert.objects.bulk_create(
+        Alert(
+            checkin=checkin,
+            venue=checkin.venue,
+            resident=checkin.resident,
+            kind=kind,
+            region_code=region_code,
+            created_at=now,
+        )
+        for kind in sorted(kinds)
+    )
+
+
+def checkin_manual(
+    *,
+    venue: Venue,
+    scanned_by,
+    name: str,
+    id_type: str,
+    id_number: str,
+    phone: str = "",
+    temperature_band: str = "",
+    now: dt.datetime | None = None,
+) -> CheckIn:
+    """手工登记: an inspector registers a person who has no phone and no code. A registered
+    person (same document and name) is checked in with their status; anyone else is
+    recorded as 未注册 and stopped for the staff to verify by hand."""
+    resident = Resident.objects.filter(id_type=id_type, id_number=id_number, name=name).first()
+    if resident is not None:
+        checkin, _new = checkin_record(
+            resident=resident,
+            venue=venue,
+            method=Method.MANUAL,
+            scanned_by=scanned_by,
+            temperature_band=temperature_band,
+            now=now,
+        )
+        return checkin
+    now = now or timezone.now()
+    band = temperature_band_for(band=temperature_band)
+    with transaction.atomic():
+        checkin = CheckIn.objects.create(
+            venue=venue,
+            checked_in_at=now,
+            method=Method.MANUAL,
+            scanned_by=scanned_by,
+            decision=CheckIn.Decision.STOP,
+            decision_code="unregistered",
+            decision_text=_("未注册健康码，请人工核验身份与健康状况"),
+            temperature_band=band,
+            manual_name=name,
+            manual_id_number=id_number,
+            manual_phone=phone,
+        )
+        _raise_alerts(checkin, region_code="", now=now)
+    return checkin
+
+
+def alert_acknowledge(*, alert: Alert, user) -> Alert:
+    if alert.acknowledged_at is None:
+        alert.acknowledged_at, alert.acknowledged_by = timezone.now(), user
+        alert.save(update_fields=["acknowledged_at", "acknowledged_by"])
+    return alert

@@ -2,12 +2,13 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from checkins import services
-from checkins.models import CheckIn, Method
+from checkins.models import Alert, CheckIn, GridWorker, Method
+from checkins.selectors import alerts_for_grid_worker
 from healthcode.models import test_line
-from venues.selectors import VenueCodeRefused, venue_from_code
+from venues.selectors import VenueCodeRefused, venue_from_code, venues_inspected_by
 
 
 @never_cache
@@ -46,3 +47,40 @@ def checkin_result(request, public_id):
         "checkins/result.html",
         {"checkin": checkin, "test_line": test_line(checkin.test)},
     )
+
+
+@never_cache
+@login_required
+@require_GET
+def inspect_page(request):
+    """The inspector's reverse scan (反向扫码) at the door."""
+    venues = venues_inspected_by(user=request.user)
+    return render(request, "checkins/inspect.html", {"venues": venues})
+
+
+@never_cache
+@login_required
+@require_GET
+def alerts_page(request):
+    """A community grid worker's alerts (red, yellow, fever, overdue test) for their area."""
+    grid_worker = GridWorker.objects.filter(user=request.user).first()
+    if grid_worker is None:
+        raise Http404
+    alerts = alerts_for_grid_worker(grid_worker=grid_worker)[:200]
+    return render(request, "checkins/alerts.html", {"alerts": alerts, "grid_worker": grid_worker})
+
+
+@login_required
+@require_POST
+def alert_acknowledge(request, alert_id: int):
+    """The venue's administrator or a grid worker of the person's area marks it handled."""
+    alert = get_object_or_404(Alert.objects.select_related("venue"), pk=alert_id)
+    grid_worker = GridWorker.objects.filter(user=request.user).first()
+    allowed = alert.venue.administrator_id == request.user.pk or (
+        grid_worker is not None
+        and alerts_for_grid_worker(grid_worker=grid_worker).filter(pk=alert.pk).exists()
+    )
+    if not allowed:
+        raise Http404
+    services.alert_acknowledge(alert=alert, user=request.user)
+    return redirect(request.POST.get("next") or "checkins:alerts")

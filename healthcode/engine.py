@@ -357,7 +357,13 @@ class Decision:
 
 
 def entry_decision(
-    *, colour: str, test: dict, required_hours: int | None, test_required: bool, now: dt.datetime
+    *,
+    colour: str,
+    test: dict,
+    required_hours: int | None,
+    test_required: bool,
+    now: dt.datetime,
+    fever: bool = False,
 ) -> Decision:
     """Whether a person may enter a venue (seeds 001, 002, 004): red or yellow stop; a test
     outside the venue's window stops (核酸超时); green with a test in time passes, and
@@ -365,12 +371,15 @@ def entry_decision(
 
     ``test`` is the stored test status (``TestStatus.as_dict``) of a status current at
     ``now``; ``required_hours`` is the venue's own window (24/48/72 h), None to follow the
-    person's policy; ``test_required`` False for venues that check no test.
+    person's policy; ``test_required`` False for venues that check no test; ``fever``:
+    37.3 ℃ or more at the door (seed 004), which stops anyone.
     """
     if colour == RED:
         return Decision(False, "red", "红码，禁止通行")
     if colour == YELLOW:
         return Decision(False, "yellow", "黄码，禁止通行")
+    if fever:
+        return Decision(False, "fever", "体温异常（≥37.3℃），禁止通行")
     if test_required:
         if required_hours is not None:
             basis = test.get("basis_at")

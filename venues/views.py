@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from checkins.selectors import alerts_for_venue
 from healthcode.errors import DomainError
 from venues import codes, posters, selectors, services
 from venues.forms import BindForm, VenueForm
@@ -51,6 +52,7 @@ def venue_home(request):
             "inspectors": venue.inspectors.select_related("user").order_by("bound_at"),
             "checkins": checkins,
             "scan_url": venue_code_url(request, venue),
+            "alerts": alerts_for_venue(venue=venue).filter(acknowledged_at__isnull=True)[:50],
         },
     )
 

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from checkins import api
+
+urlpatterns = [
+    path("inspect/verify", api.InspectVerifyApi.as_view(), name="api-inspect-verify"),
+    path("inspect/confirm", api.InspectConfirmApi.as_view(), name="api-inspect-confirm"),
+]
