@@ -92,3 +92,48 @@ def test_declare_download_bind_and_scan(site, phone_page, artifacts_dir):
         .values_list("decision", flat=True)
         .order_by("checked_in_at")
     ) == ["pass", "stop"]
+
+
+def test_inspector_pastes_a_code_and_confirms_with_fever(site, phone_page, artifacts_dir):
+    from checkins.models import Alert
+    from healthcode import tokens
+    from tests.factories import make_venue
+    from venues import services as venue_services
+
+    page = phone_page
+    venue = make_venue(full_name="文三路社区卫生服务中心", category="hospital")
+    inspector = User.objects.create_user(phone="13511110002", password=PASSWORD)
+    venue_services.inspector_bind(user=inspector, declaration_code=venue.declaration_code)
+    resident = make_resident(name="吴大明")
+    now = timezone.now()
+    post_result(
+        id_number=resident.id_number,
+        name="吴大明",
+        sampled=now - dt.timedelta(hours=8),
+        reported=now - dt.timedelta(hours=2),
+    )
+    code = tokens.issue(public_id=resident.public_id, now=timezone.now()).token
+
+    log_in(page, site, "13511110002", "/inspect/")
+    page.wait_for_url(f"{site}/inspect/")
+    page.fill("#code", code)
+    page.click("#verify")
+    page.wait_for_selector("#person:not([hidden])")
+    assert page.inner_text("#p-name") == "吴*明"
+    assert page.inner_text("#p-colour") == "绿码"
+    assert page.inner_text("#confirm") == "确认放行"
+    page.check("input[name=band][value=fever]")
+    assert page.inner_text("#confirm") == "确认拦截"
+    page.screenshot(path=os.path.join(artifacts_dir, "inspect-verify.png"), full_page=True)
+    page.click("#confirm")
+    page.wait_for_selector("#done:not([hidden])")
+    assert page.inner_text("#done-big") == "禁止通行"
+    assert "体温异常" in page.inner_text("#done-why")
+    page.screenshot(path=os.path.join(artifacts_dir, "inspect-done.png"), full_page=True)
+    assert Alert.objects.get().kind == "fever"
+
+    # The venue's administrator sees the alert.
+    page.click("text=退出")
+    log_in(page, site, venue.administrator.phone, "/venue/")
+    page.wait_for_selector("#alerts")
+    assert "发热" in page.inner_text("#alerts") and "吴*明" in page.inner_text("#alerts")
