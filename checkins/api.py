@@ -1,18 +1,21 @@
 """JSON endpoints for the inspector's reverse scan (session auth, from /inspect/)."""
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status
+from rest_framework import permissions, serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from checkins import services
-from checkins.models import Method, TemperatureBand
-from healthcode import engine, tokens
+from checkins.models import Device, Method, TemperatureBand
+from healthcode import engine, idnumbers, masking, tokens
 from healthcode import services as healthcode_services
 from healthcode.api import ReasonSerializer
+from healthcode.apikeys import ApiKeyAuthentication
+from healthcode.idnumbers import IdType
 from healthcode.models import test_line
 from healthcode.selectors import ensure_current, resident_from_token
 from venues.models import EntryRule, Venue, VenueInspector
@@ -128,3 +131,110 @@ class InspectConfirmApi(APIView):
             "checkin_id": checkin.public_id,
         }
         return Response(PersonStatusSerializer(out).data, status=status.HTTP_201_CREATED)
+
+
+class DeviceAuthentication(ApiKeyAuthentication):
+    model = Device
+    select_related = ("venue",)
+    invalid_message = _("设备令牌无效。")
+    revoked_message = _("设备令牌已吊销。")
+
+
+class IsDevice(permissions.BasePermission):
+    def has_permission(self, request, view):
+        return isinstance(request.auth, Device)
+
+
+class DeviceVerifyApi(APIView):
+    """A gate device scanned a health code, or read an ID card: open or closed, and why.
+    Records the check-in (method ``device``); 37.3 ℃ or more stops."""
+
+    authentication_classes = [DeviceAuthentication]
+    permission_classes = [IsDevice]
+
+    class DeviceVerifyInputSerializer(serializers.Serializer):
+        code = serializers.CharField(max_length=300, required=False)
+        id_type = serializers.ChoiceField(choices=IdType.choices, required=False)
+        id_number = serializers.CharField(max_length=40, required=False)
+        name = serializers.CharField(max_length=64, required=False)
+        temperature = serializers.DecimalField(
+            max_digits=4, decimal_places=1, min_value=30, max_value=45, required=False
+        )
+
+        def validate(self, attrs):
+            if "code" in attrs:
+                return attrs
+            missing = [f for f in ("id_type", "id_number", "name") if not attrs.get(f)]
+            if missing:
+                raise serializers.ValidationError(
+                    {f: [_("请提供健康码 code，或证件类型、证件号码和姓名。")] for f in missing}
+                )
+            errors = {}
+            cleaners = {
+                "id_number": lambda v: idnumbers.clean_id_number(
+                    attrs["id_type"], v, today=timezone.localdate()
+                ),
+                "name": idnumbers.clean_name,
+            }
+            for field, clean in cleaners.items():
+                try:
+                    attrs[field] = clean(attrs[field])
+                except DjangoValidationError as exc:
+                    errors[field] = exc.messages
+            if errors:
+                raise serializers.ValidationError(errors)
+            return attrs
+
+    class DeviceVerifyOutputSerializer(serializers.Serializer):
+        decision = serializers.ChoiceField(choices=["pass", "stop"])
+        reason = serializers.CharField()
+        colour = serializers.CharField(allow_blank=True)
+        reasons = ReasonSerializer(many=True)
+        test = serializers.DictField()
+        person = serializers.DictField()
+        checkin_id = serializers.UUIDField()
+
+    @extend_schema(
+        request=DeviceVerifyInputSerializer, responses={200: DeviceVerifyOutputSerializer}
+    )
+    def post(self, request):
+        data = self.DeviceVerifyInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        attrs, venue = data.validated_data, request.auth.venue
+        band = services.temperature_band_for(celsius=attrs.get("temperature"))
+        if "code" in attrs:
+            resident, error = _resident_or_400(attrs["code"])
+            if error:
+                return error
+            checkin, _new = services.checkin_record(
+                resident=resident,
+                venue=venue,
+                method=Method.DEVICE,
+                temperature_band=band,
+                temperature=attrs.get("temperature"),
+            )
+        else:
+            checkin = services.checkin_manual(
+                venue=venue,
+                scanned_by=None,
+                name=attrs["name"],
+                id_type=attrs["id_type"],
+                id_number=attrs["id_number"],
+                temperature_band=band,
+                method=Method.DEVICE,
+            )
+        out = {
+            "decision": checkin.decision,
+            "reason": checkin.decision_text,
+            "colour": checkin.colour,
+            "reasons": checkin.reasons,
+            "test": {**checkin.test, "line": test_line(checkin.test)},
+            "person": {
+                "name": checkin.masked_name,
+                "id_number": masking.mask_id_number(
+                    checkin.resident.id_number if checkin.resident else checkin.manual_id_number
+                ),
+            },
+            "checkin_id": checkin.public_id,
+        }
+        return Response(self.DeviceVerifyOutputSerializer(out).data)

@@ -5,4 +5,5 @@ from checkins import api
 urlpatterns = [
     path("inspect/verify", api.InspectVerifyApi.as_view(), name="api-inspect-verify"),
     path("inspect/confirm", api.InspectConfirmApi.as_view(), name="api-inspect-confirm"),
+    path("devices/verify", api.DeviceVerifyApi.as_view(), name="api-devices-verify"),
 ]

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from healthcode import masking
+from healthcode.apikeys import ApiKey
 from healthcode.models import Colour, Resident
 from venues.models import Venue
 
@@ -138,3 +139,18 @@ class GridWorker(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {','.join(self.region_codes)}"
+
+
+class Device(ApiKey):
+    """A scan device (扫码设备 / 数字哨兵) at one venue's gate, with its API key."""
+
+    KEY_PREFIX = "dev_"
+
+    venue = models.ForeignKey(Venue, on_delete=models.CASCADE, related_name="devices")
+
+    class Meta:
+        verbose_name = _("扫码设备")
+        verbose_name_plural = _("扫码设备")
+
+    def __str__(self) -> str:
+        return f"{self.venue} {self.name or self.prefix}"

@@ -128,17 +128,19 @@ def checkin_manual(
     id_number: str,
     phone: str = "",
     temperature_band: str = "",
+    method: str = Method.MANUAL,
     now: dt.datetime | None = None,
 ) -> CheckIn:
     """手工登记: an inspector registers a person who has no phone and no code. A registered
     person (same document and name) is checked in with their status; anyone else is
-    recorded as 未注册 and stopped for the staff to verify by hand."""
+    recorded as 未注册 and stopped for the staff to verify by hand. Scan devices reading an
+    ID card come the same way (``method=device``)."""
     resident = Resident.objects.filter(id_type=id_type, id_number=id_number, name=name).first()
     if resident is not None:
         checkin, _new = checkin_record(
             resident=resident,
             venue=venue,
-            method=Method.MANUAL,
+            method=method,
             scanned_by=scanned_by,
             temperature_band=temperature_band,
             now=now,
@@ -150,7 +152,7 @@ def checkin_manual(
         checkin = CheckIn.objects.create(
             venue=venue,
             checked_in_at=now,
-            method=Method.MANUAL,
+            method=method,
             scanned_by=scanned_by,
             decision=CheckIn.Decision.STOP,
             decision_code="unregistered",

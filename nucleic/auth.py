@@ -1,42 +1,18 @@
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from rest_framework import authentication, exceptions, permissions
+from rest_framework import permissions
 
-from nucleic.models import LabToken, hash_key
-
-
-class LabClient:
-    """The authenticated party of a lab request (not a person)."""
-
-    is_authenticated = True
-    is_staff = False
-
-    def __init__(self, token: LabToken) -> None:
-        self.token = token
-        self.lab = token.lab
+from healthcode.apikeys import ApiKeyAuthentication
+from nucleic.models import LabToken
 
 
-class LabTokenAuthentication(authentication.BaseAuthentication):
+class LabTokenAuthentication(ApiKeyAuthentication):
     """``Authorization: Bearer <lab token>``. A revoked token is refused outright."""
 
-    keyword = "Bearer"
-
-    def authenticate(self, request):
-        header = authentication.get_authorization_header(request).decode("latin-1").split()
-        if not header or header[0] != self.keyword:
-            return None
-        if len(header) != 2:
-            raise exceptions.AuthenticationFailed(_("Authorization 头格式应为 Bearer <令牌>。"))
-        token = LabToken.objects.select_related("lab").filter(key_hash=hash_key(header[1])).first()
-        if token is None:
-            raise exceptions.AuthenticationFailed(_("检测机构令牌无效。"))
-        if token.revoked_at is not None and token.revoked_at <= timezone.now():
-            raise exceptions.AuthenticationFailed(_("检测机构令牌已吊销。"))
-        return LabClient(token), token
-
-    def authenticate_header(self, request):
-        return self.keyword
+    model = LabToken
+    select_related = ("lab",)
+    invalid_message = _("检测机构令牌无效。")
+    revoked_message = _("检测机构令牌已吊销。")
 
 
 class IsLab(permissions.BasePermission):

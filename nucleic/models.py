@@ -1,6 +1,3 @@
-import hashlib
-import secrets
-
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -8,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from healthcode import masking
+from healthcode.apikeys import ApiKey
 from healthcode.idnumbers import IdType
 from healthcode.models import PopulationGroup
 
@@ -25,19 +23,12 @@ class Lab(models.Model):
         return self.name
 
 
-def hash_key(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
+class LabToken(ApiKey):
+    """An API token of a lab (see ``healthcode.apikeys``)."""
 
-
-class LabToken(models.Model):
-    """An API token of a lab. Only its SHA-256 is stored; the key is shown once at issue."""
+    KEY_PREFIX = "lab_"
 
     lab = models.ForeignKey(Lab, on_delete=models.CASCADE, related_name="tokens")
-    name = models.CharField(_("用途"), max_length=100, blank=True)
-    key_hash = models.CharField(max_length=64, unique=True, editable=False)
-    prefix = models.CharField(_("前缀"), max_length=8, editable=False)
-    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
-    revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("检测机构令牌")
@@ -48,13 +39,7 @@ class LabToken(models.Model):
 
     @classmethod
     def issue(cls, *, lab: Lab, name: str = "") -> tuple["LabToken", str]:
-        key = "lab_" + secrets.token_urlsafe(32)
-        token = cls.objects.create(lab=lab, name=name, key_hash=hash_key(key), prefix=key[4:12])
-        return token, key
-
-    @property
-    def is_revoked(self) -> bool:
-        return self.revoked_at is not None
+        return cls.create_with_key(lab=lab, name=name)
 
 
 class Result(models.TextChoices):

@@ -187,3 +187,17 @@ def test_inspect_page(client):
     venue = make_venue()
     venue_services.inspector_bind(user=user, declaration_code=venue.declaration_code)
     assert venue.full_name in client.get(reverse("checkins:inspect")).content.decode()
+
+
+def test_inspector_verify_query_count(inspector, resident, django_assert_num_queries):
+    recent_test(resident)
+    token = token_for(resident)
+    # 1 the inspector's binding to this venue, with the venue
+    # 2 the resident with health code and account, by the token's public id
+    # 3 INSERT the lookup record
+    with django_assert_num_queries(3):
+        inspector.post(
+            reverse("api-inspect-verify"),
+            {"venue": inspector.venue.pk, "code": token},
+            format="json",
+        )

@@ -7,10 +7,11 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from healthcode import services
+from healthcode.apikeys import hash_key
 from healthcode.idnumbers import IdType, resident_id_check_char
 from healthcode.models import HealthCode, Resident, User
 from nucleic import services as nucleic_services
-from nucleic.models import Lab, LabToken, TestPolicy, hash_key
+from nucleic.models import Lab, LabToken, TestPolicy
 
 DEMO_PASSWORD = "demo-pass-2026"
 DEMO_LAB_KEY = "lab_demo_key_for_local_use_only"

@@ -1,0 +1,78 @@
+"""API keys for machines (labs, scan devices): only a SHA-256 of the key is stored, the key
+is shown once at issue, and a revoked key is refused outright."""
+
+import hashlib
+import secrets
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from rest_framework import authentication, exceptions
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class ApiKey(models.Model):
+    KEY_PREFIX = "key_"
+
+    name = models.CharField(_("用途"), max_length=100, blank=True)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(_("前缀"), max_length=8, editable=False)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def create_with_key(cls, **fields) -> tuple["ApiKey", str]:
+        key = cls.KEY_PREFIX + secrets.token_urlsafe(32)
+        start = len(cls.KEY_PREFIX)
+        obj = cls.objects.create(key_hash=hash_key(key), prefix=key[start : start + 8], **fields)
+        return obj, key
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None and self.revoked_at <= timezone.now()
+
+
+class ApiKeyAuthentication(authentication.BaseAuthentication):
+    """``Authorization: Bearer <key>`` for one ApiKey model; ``request.auth`` is the key row."""
+
+    keyword = "Bearer"
+    model: type[ApiKey]
+    select_related: tuple[str, ...] = ()
+    invalid_message = _("令牌无效。")
+    revoked_message = _("令牌已吊销。")
+
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).decode("latin-1").split()
+        if not header or header[0] != self.keyword:
+            return None
+        if len(header) != 2:
+            raise exceptions.AuthenticationFailed(_("Authorization 头格式应为 Bearer <令牌>。"))
+        row = (
+            self.model.objects.select_related(*self.select_related)
+            .filter(key_hash=hash_key(header[1]))
+            .first()
+        )
+        if row is None:
+            raise exceptions.AuthenticationFailed(self.invalid_message)
+        if row.is_revoked:
+            raise exceptions.AuthenticationFailed(self.revoked_message)
+        return MachineClient(row), row
+
+    def authenticate_header(self, request):
+        return self.keyword
+
+
+class MachineClient:
+    """The authenticated party of a machine request (not a person)."""
+
+    is_authenticated = True
+    is_staff = False
+
+    def __init__(self, key: ApiKey) -> None:
+        self.key = key

@@ -1,0 +1,118 @@
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from checkins.models import Alert, CheckIn, Device
+from healthcode import tokens
+from tests.factories import add_flag, make_venue, post_result
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def device(db):
+    venue = make_venue()
+    row, key = Device.create_with_key(venue=venue, name="东门闸机")
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    api.row, api.venue = row, venue
+    return api
+
+
+def post(api, body):
+    return api.post(reverse("api-devices-verify"), body, format="json")
+
+
+def with_test(resident):
+    now = timezone.now()
+    post_result(
+        id_number=resident.id_number,
+        name=resident.name,
+        sampled=now - dt.timedelta(hours=5),
+        reported=now - dt.timedelta(hours=1),
+    )
+
+
+def test_a_scanned_code_passes_and_is_recorded(device, resident):
+    with_test(resident)
+    token = tokens.issue(public_id=resident.public_id, now=timezone.now()).token
+    body = post(device, {"code": token, "temperature": "36.5"}).json()
+    assert body["decision"] == "pass" and body["colour"] == "green"
+    assert body["person"] == {"name": resident.masked_name, "id_number": resident.masked_id_number}
+    assert body["reasons"][0]["code"] == "no_abnormality" and body["test"]["state"] == "negative"
+    checkin = CheckIn.objects.get(public_id=body["checkin_id"])
+    assert (checkin.method, checkin.venue, checkin.temperature_band) == (
+        "device",
+        device.venue,
+        "normal",
+    )
+
+
+def test_fever_stops_at_37_3_exactly(device, resident):
+    with_test(resident)
+    token = tokens.issue(public_id=resident.public_id, now=timezone.now()).token
+    body = post(device, {"code": token, "temperature": "37.3"}).json()
+    assert body["decision"] == "stop" and "体温异常" in body["reason"]
+    assert Alert.objects.get().kind == "fever"
+
+
+def test_an_id_card_read(device, resident):
+    add_flag(resident, "close_contact")
+    body = post(
+        device,
+        {"id_type": "resident_id", "id_number": resident.id_number.lower(), "name": resident.name},
+    ).json()
+    assert body["decision"] == "stop" and body["colour"] == "red"
+    assert body["reasons"][0]["text"] == "隔离医学观察的密切接触者"
+    unknown = post(
+        device, {"id_type": "resident_id", "id_number": "11010519491231002X", "name": "周老伯"}
+    ).json()
+    assert unknown["decision"] == "stop" and unknown["person"]["name"] == "周*伯"
+    assert unknown["person"]["id_number"] == "1101**********002X"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({}, "id_type"),
+        ({"id_type": "resident_id", "id_number": "123", "name": "张三"}, "id_number"),
+        ({"code": "x", "temperature": "99"}, "temperature"),
+    ],
+)
+def test_bad_input_is_a_field_error_and_writes_nothing(device, body, field):
+    response = post(device, body)
+    assert response.status_code == 400 and field in response.json()
+    assert not CheckIn.objects.exists()
+
+
+def test_a_bad_code_is_refused(device):
+    response = post(device, {"code": "not-a-code"})
+    assert response.status_code == 400 and response.json()["problem"] == "malformed"
+    assert not CheckIn.objects.exists()
+
+
+def test_revoked_device_and_people_are_refused(device, resident):
+    device.row.revoked_at = timezone.now()
+    device.row.save()
+    assert post(device, {"code": "x"}).status_code == 401
+    person = APIClient()
+    person.force_authenticate(resident.user)
+    assert post(person, {"code": "x"}).status_code == 403
+    assert not CheckIn.objects.exists()
+
+
+def test_device_verify_query_count(device, resident, django_assert_num_queries):
+    with_test(resident)
+    token = tokens.issue(public_id=resident.public_id, now=timezone.now()).token
+    # 1 the device and its venue, by key hash
+    # 2 the resident with health code and account, by the token's public id
+    # 3 SAVEPOINT
+    # 4 the health code, locked (current: no recompute)
+    # 5 the same person's check-in at this venue in the last 10 minutes (none)
+    # 6 INSERT the check-in
+    # 7 RELEASE SAVEPOINT
+    with django_assert_num_queries(7):
+        assert post(device, {"code": token}).json()["decision"] == "pass"
