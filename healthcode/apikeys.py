@@ -7,6 +7,7 @@ import secrets
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 
@@ -76,3 +77,19 @@ class MachineClient:
 
     def __init__(self, key: ApiKey) -> None:
         self.key = key
+
+
+class ApiKeyScheme(OpenApiAuthenticationExtension):
+    """Documents machine keys (labs, devices) in the OpenAPI schema."""
+
+    target_class = "healthcode.apikeys.ApiKeyAuthentication"
+    match_subclasses = True
+    name = "machineKey"
+
+    def __init__(self, target):
+        super().__init__(target)
+        # One security scheme per kind of key: a lab's key does not open a device's door.
+        self.name = getattr(target, "__name__", type(target).__name__)
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer", "description": "检测机构或扫码设备的 API 令牌"}

@@ -1,5 +1,4 @@
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import permissions
 
 from healthcode.apikeys import ApiKeyAuthentication
@@ -18,13 +17,3 @@ class LabTokenAuthentication(ApiKeyAuthentication):
 class IsLab(permissions.BasePermission):
     def has_permission(self, request, view):
         return isinstance(request.auth, LabToken)
-
-
-class LabTokenScheme(OpenApiAuthenticationExtension):
-    """Documents the lab token in the OpenAPI schema."""
-
-    target_class = "nucleic.auth.LabTokenAuthentication"
-    name = "labToken"
-
-    def get_security_definition(self, auto_schema):
-        return {"type": "http", "scheme": "bearer", "description": "检测机构 API 令牌"}
