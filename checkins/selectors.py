@@ -5,7 +5,7 @@ from functools import reduce
 
 from django.db.models import Q, QuerySet
 
-from checkins.models import Alert, GridWorker
+from checkins.models import Alert, CheckIn, GridWorker
 from healthcode.engine import area_prefix
 
 
@@ -22,3 +22,12 @@ def alerts_for_grid_worker(*, grid_worker: GridWorker) -> QuerySet[Alert]:
 
 def alerts_for_venue(*, venue) -> QuerySet[Alert]:
     return Alert.objects.filter(venue=venue).select_related("resident", "checkin")
+
+
+def checkins_for_venue(*, venue, day) -> QuerySet[CheckIn]:
+    """A venue's check-ins on one local day, newest first (indexed by venue and time)."""
+    return (
+        CheckIn.objects.filter(venue=venue, checked_in_at__date=day)
+        .select_related("resident")
+        .order_by("-checked_in_at")
+    )

@@ -18,5 +18,6 @@ urlpatterns = [
         views.remove_inspector,
         name="remove-inspector",
     ),
+    path("venue/checkins.csv", views.checkins_export, name="checkins-csv"),
     path("inspect/bind/", views.inspector_bind, name="bind"),
 ]

@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -7,7 +8,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from checkins.selectors import alerts_for_venue
+from checkins.export import checkins_csv
+from checkins.selectors import alerts_for_venue, checkins_for_venue
 from healthcode.errors import DomainError
 from venues import codes, posters, selectors, services
 from venues.forms import BindForm, VenueForm
@@ -38,11 +40,8 @@ def venue_home(request):
             else:
                 return redirect("venues:home")
         return render(request, "venues/register.html", {"form": form})
-    today = timezone.localdate()
-    checkins = (
-        venue.checkins.select_related("resident")
-        .filter(checked_in_at__date=today)
-        .order_by("-checked_in_at")[:50]
+    checkins = Paginator(checkins_for_venue(venue=venue, day=timezone.localdate()), 30).get_page(
+        request.GET.get("page")
     )
     return render(
         request,
@@ -135,3 +134,17 @@ def inspector_bind(request):
             "venues": selectors.venues_inspected_by(user=request.user),
         },
     )
+
+
+@login_required
+@require_GET
+def checkins_export(request):
+    """Today's check-ins as CSV (masked; cells that a spreadsheet would run are neutralised)."""
+    venue = _administered(request)
+    if venue is None:
+        raise Http404
+    day = timezone.localdate()
+    body = checkins_csv(checkins_for_venue(venue=venue, day=day))
+    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="checkins-{day:%Y%m%d}.csv"'
+    return response
