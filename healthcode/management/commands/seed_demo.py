@@ -6,16 +6,24 @@ from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from checkins.models import Device, GridWorker
 from healthcode import services
 from healthcode.apikeys import hash_key
 from healthcode.idnumbers import IdType, resident_id_check_char
 from healthcode.models import HealthCode, Resident, User
 from nucleic import services as nucleic_services
 from nucleic.models import Lab, LabToken, TestPolicy
+from venues import codes
+from venues import services as venue_services
+from venues.models import Venue
 
 DEMO_PASSWORD = "demo-pass-2026"
 DEMO_LAB_KEY = "lab_demo_key_for_local_use_only"
 STAFF_PHONE = "13900000000"
+VENUE_ADMIN_PHONE = "13900000002"
+INSPECTOR_PHONE = "13900000003"
+GRID_WORKER_PHONE = "13900000004"
+DEMO_DEVICE_KEY = "dev_demo_key_for_local_use_only"
 OFFICER_PHONE = "13900000001"
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 
@@ -125,7 +133,8 @@ class Command(BaseCommand):
         ) if not officer.riskflag_set.exists() else None
         if not User.objects.filter(phone=STAFF_PHONE).exists():
             User.objects.create_superuser(phone=STAFF_PHONE, password=DEMO_PASSWORD)
-        self._print()
+        venue = self._venue()
+        self._print(venue)
 
     def _officer(self) -> None:
         group, _ = Group.objects.get_or_create(name="卫健疾控")
@@ -149,7 +158,34 @@ class Command(BaseCommand):
         )
         return token
 
-    def _print(self) -> None:
+    def _venue(self) -> Venue:
+        admin = User.objects.filter(phone=VENUE_ADMIN_PHONE).first() or (
+            User.objects.create_user(phone=VENUE_ADMIN_PHONE, password=DEMO_PASSWORD)
+        )
+        venue = Venue.objects.filter(administrator=admin).first() or venue_services.venue_register(
+            administrator=admin,
+            full_name="西湖区文三路联华超市（演示）",
+            region_code="330106",
+            address="杭州市西湖区文三路 100 号",
+            category="supermarket",
+        )
+        inspector = User.objects.filter(phone=INSPECTOR_PHONE).first() or (
+            User.objects.create_user(phone=INSPECTOR_PHONE, password=DEMO_PASSWORD)
+        )
+        venue_services.inspector_bind(user=inspector, declaration_code=venue.declaration_code)
+        Device.objects.get_or_create(
+            key_hash=hash_key(DEMO_DEVICE_KEY),
+            defaults={"venue": venue, "name": "演示闸机", "prefix": DEMO_DEVICE_KEY[4:12]},
+        )
+        worker = User.objects.filter(phone=GRID_WORKER_PHONE).first() or (
+            User.objects.create_user(phone=GRID_WORKER_PHONE, password=DEMO_PASSWORD)
+        )
+        GridWorker.objects.get_or_create(
+            user=worker, defaults={"region_codes": ["440300", "370100"]}
+        )
+        return venue
+
+    def _print(self, venue: Venue) -> None:
         self.stdout.write(f"Demo log-ins (password for all: {DEMO_PASSWORD})")
         for phone, name, _first17, _region in DEMO_RESIDENTS:
             code = HealthCode.objects.get(resident__user__phone=phone)
@@ -158,4 +194,12 @@ class Command(BaseCommand):
             )
         self.stdout.write(f"  officer   {OFFICER_PHONE}  (risk flags, policies: API and /admin/)")
         self.stdout.write(f"  staff     {STAFF_PHONE}  (superuser: /admin/, API verify)")
+        self.stdout.write(
+            f"  venue     {VENUE_ADMIN_PHONE}  administrator of {venue.full_name}: /venue/"
+        )
+        self.stdout.write(f"  inspector {INSPECTOR_PHONE}  reverse scan: /inspect/")
+        self.stdout.write(f"  grid      {GRID_WORKER_PHONE}  alerts for 440300, 370100: /alerts/")
+        code = codes.make(public_id=venue.public_id, version=venue.poster_version)
+        self.stdout.write(f"  venue code (scan as a resident): http://127.0.0.1:8000/v/{code}")
         self.stdout.write(f"  lab API   Authorization: Bearer {DEMO_LAB_KEY}")
+        self.stdout.write(f"  device    Authorization: Bearer {DEMO_DEVICE_KEY}")
