@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import JsonResponse
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
@@ -6,7 +7,15 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from healthcode.forms import PhoneLoginForm
 
+
+def healthz(request):
+    """Liveness for load balancers and compose; touches nothing, so it is also the bare
+    baseline of the load benchmark."""
+    return JsonResponse({"ok": True})
+
+
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
     path("", RedirectView.as_view(pattern_name="healthcode:code", permanent=False)),
     path(
         "login/",
