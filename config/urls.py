@@ -1,6 +1,6 @@
 from django.contrib import admin
-from django.http import JsonResponse
 from django.contrib.auth import views as auth_views
+from django.http import JsonResponse
 from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
