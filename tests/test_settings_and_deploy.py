@@ -116,3 +116,8 @@ def test_docker_compose_services_and_commands():
     from config.celery import app
 
     assert app.main == "healthcode"
+
+
+def test_healthz_is_plain_and_exempt_from_the_https_redirect(client, settings):
+    assert client.get("/healthz").json() == {"ok": True}
+    assert "^healthz$" in (settings.SECURE_REDIRECT_EXEMPT or [])
