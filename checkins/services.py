@@ -64,8 +64,9 @@ def checkin_record(
             CheckIn.objects.filter(
                 resident=resident,
                 venue=venue,
+                # No upper bound: a scan that took the lock first may carry a later ``now``
+                # than ours, and it is still the same visit.
                 checked_in_at__gt=now - window,
-                checked_in_at__lte=now,
             )
             .order_by("checked_in_at")
             .first()

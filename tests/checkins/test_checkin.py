@@ -164,7 +164,7 @@ def test_two_scans_at_the_same_instant_leave_one_row():
         pytest.skip("needs PostgreSQL's row locks; SQLite serialises whole-database writes")
     resident = make_resident()
     url = scan_url(make_venue())
-    barrier = threading.Barrier(4)
+    barrier = threading.Barrier(8)
     statuses = []
 
     def scan():
@@ -174,12 +174,12 @@ def test_two_scans_at_the_same_instant_leave_one_row():
         statuses.append(client.post(url).status_code)
         connection.close()
 
-    threads = [threading.Thread(target=scan) for _ in range(4)]
+    threads = [threading.Thread(target=scan) for _ in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert statuses == [302] * 4
+    assert statuses == [302] * 8
     assert CheckIn.objects.count() == 1
 
 
@@ -193,3 +193,15 @@ def test_checkin_query_count(resident, policy_72, django_assert_num_queries):
     # 5 RELEASE SAVEPOINT
     with django_assert_num_queries(5):
         checkin_record(resident=resident, venue=venue, method="self_scan")
+
+
+def test_a_scan_that_waited_for_the_lock_still_sees_the_first(resident, policy_72):
+    # Two scans: B read the clock first but A took the lock first, so A's time is later.
+    venue = make_venue()
+    start = timezone.now()
+    first, _ = checkin_record(
+        resident=resident, venue=venue, method="self_scan", now=start + dt.timedelta(milliseconds=5)
+    )
+    second, created = checkin_record(resident=resident, venue=venue, method="self_scan", now=start)
+    assert (second, created) == (first, False)
+    assert CheckIn.objects.count() == 1
