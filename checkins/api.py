@@ -133,6 +133,74 @@ class InspectConfirmApi(APIView):
         return Response(PersonStatusSerializer(out).data, status=status.HTTP_201_CREATED)
 
 
+class InspectManualApi(APIView):
+    """手工登记 (last resort): the inspector enters name, ID and phone of a person who has no
+    phone and no code. A registered person is checked in with their status; anyone else is
+    recorded as 未注册."""
+
+    class InspectManualInputSerializer(serializers.Serializer):
+        venue = serializers.IntegerField()
+        name = serializers.CharField(max_length=64)
+        id_type = serializers.ChoiceField(choices=IdType.choices, default=IdType.RESIDENT_ID)
+        id_number = serializers.CharField(max_length=40)
+        phone = serializers.CharField(max_length=20, required=False, allow_blank=True)
+        temperature_band = serializers.ChoiceField(choices=TemperatureBand.choices)
+
+        def validate(self, attrs):
+            return _clean_person(attrs, phone=True)
+
+    @extend_schema(request=InspectManualInputSerializer, responses={201: PersonStatusSerializer})
+    def post(self, request):
+        data = self.InspectManualInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        attrs = data.validated_data
+        venue = _inspected_venue(request, attrs["venue"])
+        checkin = services.checkin_manual(
+            venue=venue,
+            scanned_by=request.user,
+            name=attrs["name"],
+            id_type=attrs["id_type"],
+            id_number=attrs["id_number"],
+            phone=attrs.get("phone", ""),
+            temperature_band=attrs["temperature_band"],
+        )
+        id_number = checkin.resident.id_number if checkin.resident else checkin.manual_id_number
+        out = {
+            "name": checkin.masked_name,
+            "id_number": masking.mask_id_number(id_number),
+            "colour": checkin.colour,
+            "colour_label": checkin.get_colour_display() or _("未注册"),
+            "reasons": checkin.reasons,
+            "test_line": test_line(checkin.test),
+            "passed": checkin.passed,
+            "decision": checkin.decision_text,
+            "checkin_id": checkin.public_id,
+        }
+        return Response(PersonStatusSerializer(out).data, status=status.HTTP_201_CREATED)
+
+
+def _clean_person(attrs: dict, *, phone: bool = False) -> dict:
+    """ID number, name (and phone) of a person typed in at the door, as registration checks
+    them; errors go next to their fields."""
+    errors = {}
+    cleaners = {
+        "id_number": lambda v: idnumbers.clean_id_number(
+            attrs["id_type"], v, today=timezone.localdate()
+        ),
+        "name": idnumbers.clean_name,
+    }
+    if phone and attrs.get("phone"):
+        cleaners["phone"] = idnumbers.clean_phone
+    for field, clean in cleaners.items():
+        try:
+            attrs[field] = clean(attrs[field])
+        except DjangoValidationError as exc:
+            errors[field] = exc.messages
+    if errors:
+        raise serializers.ValidationError(errors)
+    return attrs
+
+
 class DeviceAuthentication(ApiKeyAuthentication):
     model = Device
     select_related = ("venue",)
@@ -169,21 +237,7 @@ class DeviceVerifyApi(APIView):
                 raise serializers.ValidationError(
                     {f: [_("请提供健康码 code，或证件类型、证件号码和姓名。")] for f in missing}
                 )
-            errors = {}
-            cleaners = {
-                "id_number": lambda v: idnumbers.clean_id_number(
-                    attrs["id_type"], v, today=timezone.localdate()
-                ),
-                "name": idnumbers.clean_name,
-            }
-            for field, clean in cleaners.items():
-                try:
-                    attrs[field] = clean(attrs[field])
-                except DjangoValidationError as exc:
-                    errors[field] = exc.messages
-            if errors:
-                raise serializers.ValidationError(errors)
-            return attrs
+            return _clean_person(attrs)
 
     class DeviceVerifyOutputSerializer(serializers.Serializer):
         decision = serializers.ChoiceField(choices=["pass", "stop"])

@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from checkins import services
 from checkins.models import Alert, CheckIn, GridWorker, Method
 from checkins.selectors import alerts_for_grid_worker
+from healthcode.idnumbers import IdType
 from healthcode.models import test_line
 from venues.selectors import VenueCodeRefused, venue_from_code, venues_inspected_by
 
@@ -55,7 +56,7 @@ def checkin_result(request, public_id):
 def inspect_page(request):
     """The inspector's reverse scan (反向扫码) at the door."""
     venues = venues_inspected_by(user=request.user)
-    return render(request, "checkins/inspect.html", {"venues": venues})
+    return render(request, "checkins/inspect.html", {"venues": venues, "id_types": IdType.choices})
 
 
 @never_cache

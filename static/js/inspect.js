@@ -62,7 +62,31 @@
     });
   }
 
+  function manual() {
+    var body = {
+      venue: parseInt($("venue").value, 10), name: $("m-name").value.trim(),
+      id_type: $("m-id-type").value, id_number: $("m-id").value.trim(),
+      phone: $("m-phone").value.trim(),
+      temperature_band: document.querySelector("[name=m-band]:checked").value
+    };
+    post(form.dataset.manual, body).then(function (res) {
+      if (!res.ok) {
+        $("m-errors").textContent = Object.keys(res.data).map(function (k) {
+          return [].concat(res.data[k]).join(" ");
+        }).join("；");
+        return;
+      }
+      $("m-errors").textContent = "";
+      $("done-big").textContent = res.data.passed ? "可以通行" : "禁止通行";
+      $("done-big").parentNode.className = "decision " + (res.data.passed ? "decision-pass" : "decision-stop");
+      $("done-why").textContent = res.data.name + " · " + res.data.decision;
+      paint($("done"), res.data.colour || "red");
+      show("done");
+    });
+  }
+
   $("verify").addEventListener("click", verify);
+  $("m-submit").addEventListener("click", manual);
   $("confirm").addEventListener("click", confirm);
   Array.prototype.forEach.call(document.querySelectorAll("[name=band]"), function (r) {
     r.addEventListener("change", function () { if (preview) updateConfirm(preview.passed); });

@@ -93,6 +93,12 @@ def test_declare_download_bind_and_scan(site, phone_page, artifacts_dir):
         .order_by("checked_in_at")
     ) == ["pass", "stop"]
 
+    # The venue's administrator sees the red alert.
+    page.click("text=退出")
+    log_in(page, site, "13511110000", "/venue/")
+    page.wait_for_selector("#alerts")
+    assert "红码" in page.inner_text("#alerts") and "孙*" in page.inner_text("#alerts")
+
 
 def test_inspector_pastes_a_code_and_confirms_with_fever(site, phone_page, artifacts_dir):
     from checkins.models import Alert
@@ -131,6 +137,15 @@ def test_inspector_pastes_a_code_and_confirms_with_fever(site, phone_page, artif
     assert "体温异常" in page.inner_text("#done-why")
     page.screenshot(path=os.path.join(artifacts_dir, "inspect-done.png"), full_page=True)
     assert Alert.objects.get().kind == "fever"
+
+    # 手工登记 for someone with no phone.
+    page.click("#next")
+    page.click("#manual summary")
+    page.fill("#m-name", "周老伯")
+    page.fill("#m-id", "11010519491231002X")
+    page.click("#m-submit")
+    page.wait_for_selector("#done:not([hidden])")
+    assert "周*伯" in page.inner_text("#done-why") and "未注册" in page.inner_text("#done-why")
 
     # The venue's administrator sees the alert.
     page.click("text=退出")

@@ -201,3 +201,49 @@ def test_inspector_verify_query_count(inspector, resident, django_assert_num_que
             {"venue": inspector.venue.pk, "code": token},
             format="json",
         )
+
+
+def test_manual_registration_api(inspector, resident):
+    body = inspector.post(
+        reverse("api-inspect-manual"),
+        {
+            "venue": inspector.venue.pk,
+            "name": "周老伯",
+            "id_number": "11010519491231002x",
+            "phone": "139 0000 1111",
+            "temperature_band": "normal",
+        },
+        format="json",
+    )
+    assert body.status_code == 201
+    assert body.json()["name"] == "周*伯" and body.json()["colour_label"] == "未注册"
+    checkin = CheckIn.objects.get()
+    assert (checkin.manual_id_number, checkin.manual_phone, checkin.scanned_by) == (
+        "11010519491231002X",
+        "13900001111",
+        inspector.user,
+    )
+    bad = inspector.post(
+        reverse("api-inspect-manual"),
+        {
+            "venue": inspector.venue.pk,
+            "name": "周老伯",
+            "id_number": "123",
+            "phone": "1",
+            "temperature_band": "normal",
+        },
+        format="json",
+    )
+    assert bad.status_code == 400 and {"id_number", "phone"} <= set(bad.json())
+    other = inspector.post(
+        reverse("api-inspect-manual"),
+        {
+            "venue": make_venue().pk,
+            "name": "周老伯",
+            "id_number": "11010519491231002X",
+            "temperature_band": "normal",
+        },
+        format="json",
+    )
+    assert other.status_code == 403
+    assert CheckIn.objects.count() == 1
