@@ -112,6 +112,9 @@ class InspectConfirmApi(APIView):
         resident, error = _resident_or_400(data.validated_data["code"])
         if error:
             return error
+        healthcode_services.person_lookup_record(
+            viewer=request.user, resident=resident, channel="inspector_confirm"
+        )
         checkin, _new = services.checkin_record(
             resident=resident,
             venue=venue,
@@ -164,6 +167,10 @@ class InspectManualApi(APIView):
             phone=attrs.get("phone", ""),
             temperature_band=attrs["temperature_band"],
         )
+        if checkin.resident is not None:
+            healthcode_services.person_lookup_record(
+                viewer=request.user, resident=checkin.resident, channel="inspector_manual"
+            )
         id_number = checkin.resident.id_number if checkin.resident else checkin.manual_id_number
         out = {
             "name": checkin.masked_name,

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import qrcode
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from PIL import Image, ImageDraw, ImageFont
 from qrcode.constants import ERROR_CORRECT_M
 from reportlab.lib.colors import HexColor, black, white
@@ -30,10 +32,12 @@ CID_FONT = "STSong-Light"
 BLUE = "#1769e0"
 QR_WIDTH_MM = 120
 INSTRUCTIONS = [
-    "1. 打开手机相机、微信或支付宝“扫一扫”",
-    "2. 扫描上方二维码，按提示完成登记",
-    "3. 向工作人员出示登记结果页面",
+    gettext_lazy("1. 打开手机相机、微信或支付宝“扫一扫”"),
+    gettext_lazy("2. 扫描上方二维码，按提示完成登记"),
+    gettext_lazy("3. 向工作人员出示登记结果页面"),
 ]
+TITLE = gettext_lazy("场所码 · 请扫码登记")
+FOOTER = gettext_lazy("数据仅用于疫情防控")
 
 
 @dataclass(frozen=True)
@@ -49,10 +53,11 @@ def poster_text(venue: Venue) -> PosterText:
     issued = timezone.localtime(venue.poster_issued_at).strftime("%Y-%m-%d")
     return PosterText(
         name=venue.full_name,
-        region=f"行政区划 {venue.region_code} · {venue.get_category_display()}",
+        region=_("行政区划 %(code)s · %(category)s")
+        % {"code": venue.region_code, "category": venue.get_category_display()},
         address=venue.address,
-        issued=f"签发日期 {issued}",
-        version=f"场所码 第 {venue.poster_version} 版 · 请勿涂改、遮挡或替换",
+        issued=_("签发日期 %(date)s") % {"date": issued},
+        version=_("场所码 第 %(v)s 版 · 请勿涂改、遮挡或替换") % {"v": venue.poster_version},
     )
 
 
@@ -88,7 +93,7 @@ def poster_pdf(venue: Venue, url: str) -> bytes:
     pdf.rect(0, page_h - 40 * mm, page_w, 40 * mm, stroke=0, fill=1)
     pdf.setFillColor(white)
     pdf.setFont(CID_FONT, 40)
-    pdf.drawCentredString(page_w / 2, page_h - 26 * mm, "场所码 · 请扫码登记")
+    pdf.drawCentredString(page_w / 2, page_h - 26 * mm, str(TITLE))
     pdf.setFillColor(black)
     y = page_h - 58 * mm
     for line in _wrap(text.name, page_w - 40 * mm, lambda s: pdf.stringWidth(s, CID_FONT, 30)):
@@ -103,13 +108,13 @@ def poster_pdf(venue: Venue, url: str) -> bytes:
     _pdf_qr(pdf, qr_matrix(url), x=(page_w - QR_WIDTH_MM * mm) / 2, top=y - 6 * mm)
     y = y - 6 * mm - QR_WIDTH_MM * mm - 10 * mm
     pdf.setFont(CID_FONT, 15)
-    for line in INSTRUCTIONS:
+    for line in map(str, INSTRUCTIONS):
         pdf.drawString(45 * mm, y, line)
         y -= 8 * mm
     pdf.setFont(CID_FONT, 11)
     pdf.setFillColor(HexColor("#6b7280"))
     pdf.drawCentredString(page_w / 2, 18 * mm, f"{text.issued} · {text.version}")
-    pdf.drawCentredString(page_w / 2, 12 * mm, "数据仅用于疫情防控")
+    pdf.drawCentredString(page_w / 2, 12 * mm, str(FOOTER))
     pdf.showPage()
     pdf.save()
     return buffer.getvalue()
@@ -150,7 +155,7 @@ def poster_png(venue: Venue, url: str) -> bytes:
 
     width = A4_PX[0]
     draw.rectangle([0, 0, width, _px(40)], fill=BLUE)
-    draw.text((width / 2, _px(20)), "场所码 · 请扫码登记", font=font(40), fill="white", anchor="mm")
+    draw.text((width / 2, _px(20)), str(TITLE), font=font(40), fill="white", anchor="mm")
     y = _px(52)
     title = font(30)
     for line in _wrap(text.name, width - _px(40), lambda s: draw.textlength(s, font=title)):
@@ -170,7 +175,7 @@ def poster_png(venue: Venue, url: str) -> bytes:
     image.paste(qr.resize((qr_size, qr_size), Image.NEAREST), ((width - qr_size) // 2, y))
     y += qr_size + _px(8)
     body = font(15)
-    for line in INSTRUCTIONS:
+    for line in map(str, INSTRUCTIONS):
         draw.text((_px(45), y), line, font=body, fill="black")
         y += _px(8)
     foot = font(11)
@@ -183,7 +188,7 @@ def poster_png(venue: Venue, url: str) -> bytes:
     )
     draw.text(
         (width / 2, A4_PX[1] - _px(12)),
-        "数据仅用于疫情防控",
+        str(FOOTER),
         font=foot,
         fill="#6b7280",
         anchor="mm",

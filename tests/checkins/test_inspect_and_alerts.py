@@ -71,6 +71,7 @@ def test_confirm_with_fever_stops_and_alerts(inspector, resident):
     )
     alert = Alert.objects.get()
     assert (alert.kind, alert.venue, alert.region_code) == ("fever", inspector.venue, "110105")
+    assert PersonLookup.objects.get().channel == "inspector_confirm"
 
 
 def test_confirm_normal_green_passes_without_alert(inspector, resident):
