@@ -11,14 +11,14 @@ from rest_framework.views import APIView
 
 from checkins import services
 from checkins.models import Device, Method, TemperatureBand
-from healthcode import engine, idnumbers, masking, tokens
+from healthcode import idnumbers, masking, tokens
 from healthcode import services as healthcode_services
 from healthcode.api import ReasonSerializer
 from healthcode.apikeys import ApiKeyAuthentication
 from healthcode.idnumbers import IdType
 from healthcode.models import test_line
 from healthcode.selectors import ensure_current, resident_from_token
-from venues.models import EntryRule, Venue, VenueInspector
+from venues.models import Venue, VenueInspector
 
 
 class PersonStatusSerializer(serializers.Serializer):
@@ -65,6 +65,22 @@ def _person(resident, code, *, passed: bool, decision: str) -> dict:
     }
 
 
+def _checkin_person(checkin) -> dict:
+    """What the inspector sees after a recorded check-in: masked identity and the decision."""
+    id_number = checkin.resident.id_number if checkin.resident else checkin.manual_id_number
+    return {
+        "name": checkin.masked_name,
+        "id_number": masking.mask_id_number(id_number),
+        "colour": checkin.colour,
+        "colour_label": checkin.get_colour_display() or _("未注册"),
+        "reasons": checkin.reasons,
+        "test_line": test_line(checkin.test),
+        "passed": checkin.passed,
+        "decision": checkin.decision_text,
+        "checkin_id": checkin.public_id,
+    }
+
+
 class InspectVerifyApi(APIView):
     """Show the inspector who this code belongs to (masked) and their live status.
     Records the lookup; records no check-in."""
@@ -85,13 +101,7 @@ class InspectVerifyApi(APIView):
             viewer=request.user, resident=resident, channel="inspector_scan"
         )
         code = ensure_current(resident.health_code)
-        decision = engine.entry_decision(
-            colour=code.colour,
-            test=code.test,
-            required_hours=venue.required_test_hours,
-            test_required=venue.entry_rule != EntryRule.NONE,
-            now=timezone.now(),
-        )
+        decision = services.door_decision(code=code, venue=venue, now=timezone.now())
         out = _person(resident, code, passed=decision.passed, decision=decision.text)
         return Response(PersonStatusSerializer(out).data)
 
@@ -122,17 +132,7 @@ class InspectConfirmApi(APIView):
             scanned_by=request.user,
             temperature_band=data.validated_data["temperature_band"],
         )
-        out = {
-            "name": resident.masked_name,
-            "id_number": resident.masked_id_number,
-            "colour": checkin.colour,
-            "colour_label": checkin.get_colour_display(),
-            "reasons": checkin.reasons,
-            "test_line": test_line(checkin.test),
-            "passed": checkin.passed,
-            "decision": checkin.decision_text,
-            "checkin_id": checkin.public_id,
-        }
+        out = _checkin_person(checkin)
         return Response(PersonStatusSerializer(out).data, status=status.HTTP_201_CREATED)
 
 
@@ -171,18 +171,7 @@ class InspectManualApi(APIView):
             healthcode_services.person_lookup_record(
                 viewer=request.user, resident=checkin.resident, channel="inspector_manual"
             )
-        id_number = checkin.resident.id_number if checkin.resident else checkin.manual_id_number
-        out = {
-            "name": checkin.masked_name,
-            "id_number": masking.mask_id_number(id_number),
-            "colour": checkin.colour,
-            "colour_label": checkin.get_colour_display() or _("未注册"),
-            "reasons": checkin.reasons,
-            "test_line": test_line(checkin.test),
-            "passed": checkin.passed,
-            "decision": checkin.decision_text,
-            "checkin_id": checkin.public_id,
-        }
+        out = _checkin_person(checkin)
         return Response(PersonStatusSerializer(out).data, status=status.HTTP_201_CREATED)
 
 
@@ -284,18 +273,14 @@ class DeviceVerifyApi(APIView):
                 temperature_band=band,
                 method=Method.DEVICE,
             )
+        person = _checkin_person(checkin)
         out = {
             "decision": checkin.decision,
             "reason": checkin.decision_text,
             "colour": checkin.colour,
             "reasons": checkin.reasons,
             "test": {**checkin.test, "line": test_line(checkin.test)},
-            "person": {
-                "name": checkin.masked_name,
-                "id_number": masking.mask_id_number(
-                    checkin.resident.id_number if checkin.resident else checkin.manual_id_number
-                ),
-            },
+            "person": {k: person[k] for k in ("name", "id_number")},
             "checkin_id": checkin.public_id,
         }
         return Response(self.DeviceVerifyOutputSerializer(out).data)

@@ -25,6 +25,18 @@ ALERT_KINDS = {
 }
 
 
+def door_decision(*, code, venue: Venue, now: dt.datetime, fever: bool = False):
+    """The engine's decision for this (current) health code at this venue's door."""
+    return engine.entry_decision(
+        colour=code.colour,
+        test=code.test,
+        required_hours=venue.required_test_hours,
+        test_required=venue.entry_rule != EntryRule.NONE,
+        now=now,
+        fever=fever,
+    )
+
+
 def temperature_band_for(*, band: str = "", celsius: Decimal | None = None) -> str:
     """The band from a measured temperature (≥37.3 ℃ is fever) or as the inspector picked."""
     if celsius is not None:
@@ -74,13 +86,8 @@ def checkin_record(
         if recent is not None:
             return recent, False
         code = ensure_current(code, now=now)
-        decision = engine.entry_decision(
-            colour=code.colour,
-            test=code.test,
-            required_hours=venue.required_test_hours,
-            test_required=venue.entry_rule != EntryRule.NONE,
-            now=now,
-            fever=band == TemperatureBand.FEVER,
+        decision = door_decision(
+            code=code, venue=venue, now=now, fever=band == TemperatureBand.FEVER
         )
         checkin = CheckIn.objects.create(
             resident=resident,
