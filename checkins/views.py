@@ -1,6 +1,7 @@
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -56,7 +57,20 @@ def checkin_result(request, public_id):
 def inspect_page(request):
     """The inspector's reverse scan (反向扫码) at the door."""
     venues = venues_inspected_by(user=request.user)
-    return render(request, "checkins/inspect.html", {"venues": venues, "id_types": IdType.choices})
+    js_text = {
+        "failed": _("核验失败"),
+        "confirm_pass": _("确认放行"),
+        "confirm_stop": _("确认拦截"),
+        "pass": _("可以通行"),
+        "stop": _("禁止通行"),
+        "no_camera": _("此浏览器无法使用摄像头，请粘贴或输入"),
+        "camera_failed": _("无法打开摄像头，请粘贴或输入"),
+    }
+    return render(
+        request,
+        "checkins/inspect.html",
+        {"venues": venues, "id_types": IdType.choices, "js_text": js_text},
+    )
 
 
 @never_cache

@@ -26,7 +26,7 @@
     clock.textContent = p.year + "-" + p.month + "-" + p.day + " " + p.hour + ":" + p.minute + ":" + p.second;
     if (Date.now() > expiresAt) {
       card.classList.add("stale");
-      note.textContent = "网络异常，二维码已失效，请检查网络后刷新页面";
+      note.textContent = card.dataset.offline;
     }
   }
 

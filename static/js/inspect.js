@@ -8,6 +8,7 @@
   var $ = function (id) { return document.getElementById(id); };
   var csrf = form.querySelector("[name=csrfmiddlewaretoken]").value;
   var colours = ["colour-green", "colour-yellow", "colour-red"];
+  var text = JSON.parse(document.getElementById("inspect-text").textContent);
 
   function post(url, body) {
     return fetch(url, {
@@ -18,7 +19,7 @@
   }
   function show(id) { ["person", "error", "done"].forEach(function (x) { $(x).hidden = x !== id; }); }
   function fail(data) {
-    $("error-text").textContent = (data.code && data.code[0]) || data.detail || "核验失败";
+    $("error-text").textContent = (data.code && data.code[0]) || data.detail || text.failed;
     show("error");
   }
   function paint(el, colour) {
@@ -28,7 +29,7 @@
   function band() { return form.ownerDocument.querySelector("[name=band]:checked").value; }
   function updateConfirm(passed) {
     var stop = !passed || band() === "fever";
-    $("confirm").textContent = stop ? "确认拦截" : "确认放行";
+    $("confirm").textContent = stop ? text.confirm_stop : text.confirm_pass;
     $("confirm").className = "button " + (stop ? "danger" : "primary");
   }
 
@@ -54,7 +55,7 @@
                  temperature_band: band() };
     post(form.dataset.confirm, body).then(function (res) {
       if (!res.ok) return fail(res.data);
-      $("done-big").textContent = res.data.passed ? "可以通行" : "禁止通行";
+      $("done-big").textContent = res.data.passed ? text.pass : text.stop;
       $("done-big").parentNode.className = "decision " + (res.data.passed ? "decision-pass" : "decision-stop");
       $("done-why").textContent = res.data.decision;
       paint($("done"), res.data.colour || "red");
@@ -77,7 +78,7 @@
         return;
       }
       $("m-errors").textContent = "";
-      $("done-big").textContent = res.data.passed ? "可以通行" : "禁止通行";
+      $("done-big").textContent = res.data.passed ? text.pass : text.stop;
       $("done-big").parentNode.className = "decision " + (res.data.passed ? "decision-pass" : "decision-stop");
       $("done-why").textContent = res.data.name + " · " + res.data.decision;
       paint($("done"), res.data.colour || "red");
@@ -98,7 +99,7 @@
   // Camera: scan until a code is read, then verify it.
   $("start-camera").addEventListener("click", function () {
     if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
-      $("start-camera").textContent = "此浏览器无法使用摄像头，请粘贴或输入";
+      $("start-camera").textContent = text.no_camera;
       return;
     }
     var video = $("camera");
@@ -126,6 +127,6 @@
         if (qr) found(qr.data); else requestAnimationFrame(frame);
       }
       requestAnimationFrame(frame);
-    }).catch(function () { $("start-camera").textContent = "无法打开摄像头，请粘贴或输入"; });
+    }).catch(function () { $("start-camera").textContent = text.camera_failed; });
   });
 })();
