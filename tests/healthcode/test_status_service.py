@@ -21,7 +21,7 @@ def test_every_resident_has_exactly_one_code_with_its_first_history_row(resident
 
 
 def test_a_change_is_recorded_with_old_new_reasons_cause_and_time(resident):
-    at = dt.datetime(2026, 11, 22, 3, 0, tzinfo=dt.UTC)
+    at = timezone.now().replace(microsecond=0) + dt.timedelta(hours=1)  # after registration
     add_flag(resident, "close_contact", starts=at, recompute=False)
     assert services.healthcode_recompute_many(resident_ids=[resident.pk], cause="lab", now=at) == 1
     code = HealthCode.objects.get(resident=resident)
