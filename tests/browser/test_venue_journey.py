@@ -152,3 +152,24 @@ def test_inspector_pastes_a_code_and_confirms_with_fever(site, phone_page, artif
     log_in(page, site, venue.administrator.phone, "/venue/")
     page.wait_for_selector("#alerts")
     assert "发热" in page.inner_text("#alerts") and "吴*明" in page.inner_text("#alerts")
+
+
+def test_a_grid_worker_sees_and_handles_alerts_of_their_area(site, phone_page, artifacts_dir):
+    from checkins.models import Alert, GridWorker
+    from checkins.services import checkin_record
+    from tests.factories import make_venue
+
+    resident = make_resident(name="郑小花")  # lives in 110105
+    add_flag(resident, "fever_clinic")
+    checkin_record(resident=resident, venue=make_venue(), method="self_scan")
+    worker = User.objects.create_user(phone="13511110003", password=PASSWORD)
+    GridWorker.objects.create(user=worker, region_codes=["110100"])
+    page = phone_page
+    log_in(page, site, "13511110003", "/alerts/")
+    page.wait_for_selector(".alerts")
+    assert "郑*花" in page.inner_text(".alerts") and "黄码" in page.inner_text(".alerts")
+    assert "郑小花" not in page.content()
+    page.screenshot(path=os.path.join(artifacts_dir, "alerts.png"), full_page=True)
+    page.click("text=标记已处理")
+    page.wait_for_selector("text=已处理")
+    assert Alert.objects.get().acknowledged_by == worker
