@@ -51,6 +51,13 @@ class ResidentAdmin(admin.ModelAdmin):
     readonly_fields = ["public_id", "committed_at", "created_at"]
     raw_id_fields = ["user"]
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # An officer opening a resident's record is a lookup of another person: keep it.
+        resident = self.get_object(request, object_id)
+        if resident is not None and request.method == "GET":
+            services.person_lookup_record(viewer=request.user, resident=resident, channel="admin")
+        return super().change_view(request, object_id, form_url, extra_context)
+
 
 @admin.register(HealthCode)
 class HealthCodeAdmin(admin.ModelAdmin):

@@ -147,3 +147,12 @@ def test_admin_lists_render(admin_client, resident, url):
     response = admin_client.get(reverse(url))
     assert response.status_code == 200
     assert resident.id_number not in response.content.decode()
+
+
+def test_opening_a_resident_in_the_admin_is_a_recorded_lookup(admin_client, admin_user, resident):
+    from healthcode.models import PersonLookup
+
+    response = admin_client.get(reverse("admin:healthcode_resident_change", args=[resident.pk]))
+    assert response.status_code == 200
+    lookup = PersonLookup.objects.get()
+    assert (lookup.viewer, lookup.resident, lookup.channel) == (admin_user, resident, "admin")
