@@ -64,8 +64,11 @@ def checkin_record(
     the check-in and whether it is new. Red, yellow, fever and overdue tests raise alerts.
 
     A second scan of the same venue within ``CHECKIN_REPEAT_SECONDS`` returns the first
-    check-in and writes nothing. The resident's health-code row is locked for the check (and
-    read in the same query), so two scans arriving at the same instant still leave one row.
+    check-in and writes nothing — unless it brings something new: another way of scanning
+    (an inspector's temperature after a self-scan), another temperature band, or a colour
+    that changed since; then it is recorded, with its alerts. The resident's health-code row
+    is locked for the check (and read in the same query), so two scans arriving at the same
+    instant still leave one row.
     """
     now = now or timezone.now()
     band = temperature_band_for(band=temperature_band, celsius=temperature)
@@ -80,12 +83,16 @@ def checkin_record(
                 # than ours, and it is still the same visit.
                 checked_in_at__gt=now - window,
             )
-            .order_by("checked_in_at")
+            .order_by("-checked_in_at")
             .first()
         )
-        if recent is not None:
-            return recent, False
         code = ensure_current(code, now=now)
+        if recent is not None and (recent.method, recent.temperature_band, recent.colour) == (
+            method,
+            band,
+            code.colour,
+        ):
+            return recent, False
         decision = door_decision(
             code=code, venue=venue, now=now, fever=band == TemperatureBand.FEVER
         )

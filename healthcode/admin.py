@@ -117,8 +117,9 @@ class RiskAreaAdmin(admin.ModelAdmin):
     search_fields = ["region_code", "name"]
 
     def save_model(self, request, obj, form, change):
+        previous = RiskArea.objects.filter(pk=obj.pk).values_list("region_code", flat=True).first()
         super().save_model(request, obj, form, change)
-        services.risk_area_saved(area=obj)
+        services.risk_area_saved(area=obj, previous_region_code=previous)
 
 
 @admin.register(ItineraryStay)

@@ -161,7 +161,6 @@ class TestStatus:
     last_sampled_at: dt.datetime | None = None
     last_result: str | None = None
     basis_sampled_at: dt.datetime | None = None  # the sample the window counts from
-    basis_at: dt.datetime | None = None  # the instant it counts from (sampling or result)
     window_hours: int | None = None
     counts_from: str | None = None
     valid_until: dt.datetime | None = None
@@ -177,7 +176,6 @@ class TestStatus:
             "last_sampled_at": iso(self.last_sampled_at),
             "last_result": self.last_result,
             "basis_sampled_at": iso(self.basis_sampled_at),
-            "basis_at": iso(self.basis_at),
             "window_hours": self.window_hours,
             "counts_from": self.counts_from,
             "valid_until": iso(self.valid_until),
@@ -256,23 +254,22 @@ def area_covers(area_code: str, region_code: str) -> bool:
 
 
 def _itinerary_reasons(stays, areas, now, changes):
-    """A stay of 4 h or more in a region while it was a risk area raises that area's flag,
-    from when the stay reached 4 h (or the area turned risky, if later) until 14 days after
-    leaving (open while still there)."""
+    """Being 4 h or more in a region while it was a risk area raises that area's flag: from
+    the moment the 4 h were reached, until 14 days after the exposure ended — leaving, or the
+    area being lifted, whichever came first (open while both go on)."""
     for stay in stays:
-        counts_from = stay.arrived_at + ITINERARY_MIN_STAY
-        if stay.left_at is not None and stay.left_at < counts_from:
-            continue  # a short stay never counts
         for area in areas:
-            overlaps = (area.ends_at is None or stay.arrived_at < area.ends_at) and (
-                stay.left_at is None or area.starts_at < stay.left_at
-            )
-            if not overlaps or not area_covers(area.region_code, stay.region_code):
+            if not area_covers(area.region_code, stay.region_code):
                 continue
+            start = max(stay.arrived_at, area.starts_at)
+            ends = [t for t in (stay.left_at, area.ends_at) if t is not None]
+            end = min(ends) if ends else None
+            if end is not None and end - start < ITINERARY_MIN_STAY:
+                continue  # not 4 h there while it was at risk (or no overlap at all)
             rule = RULES[AREA_LEVEL_RULES[area.level]]
-            since = max(counts_from, area.starts_at)
-            until = stay.left_at + ITINERARY_LOOKBACK if stay.left_at is not None else None
-            if (until is None or since < until) and _active(since, until, now, changes):
+            since = start + ITINERARY_MIN_STAY
+            until = end + ITINERARY_LOOKBACK if end is not None else None
+            if _active(since, until, now, changes):
                 fact = f"{stay.ref}/{area.ref}"
                 yield Reason(rule.code, rule.colour, rule.text, fact, since, until)
 
@@ -307,7 +304,6 @@ def _test_status(samples, policies, now, changes) -> TestStatus:
         return TestStatus(TestState.POSITIVE, **base)
     basis, basis_time = _window_basis(known, policy, now)
     base["basis_sampled_at"] = basis.sampled_at if basis else None
-    base["basis_at"] = basis_time
     if policy is None:
         # No policy for this group: report the latest result without a window.
         state = {
@@ -382,7 +378,9 @@ def entry_decision(
         return Decision(False, "fever", "体温异常（≥37.3℃），禁止通行")
     if test_required:
         if required_hours is not None:
-            basis = test.get("basis_at")
+            # A venue's own window counts from sampling (seed 002: "a valid sample or result
+            # in time"), whatever the person's policy counts from.
+            basis = test.get("basis_sampled_at")
             in_time = basis is not None and now < dt.datetime.fromisoformat(basis) + dt.timedelta(
                 hours=required_hours
             )

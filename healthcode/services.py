@@ -3,9 +3,12 @@
 import datetime as dt
 import json
 import logging
+import operator
+from functools import reduce
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from psycopg2.extras import execute_values
@@ -343,6 +346,8 @@ def risk_flags_import(
         )
         touched = {(f.id_type, f.id_number) for f in outcome.created}
         touched |= {(f.id_type, f.id_number) for f, _b, _a in outcome.updated}
+        # A correction may move a record to another person: recompute the earlier one too.
+        touched |= {(b["id_type"], b["id_number"]) for _o, b, _a in outcome.updated}
         recompute_later(resident_ids=residents_with_identities(touched), cause="risk flags")
     return outcome
 
@@ -366,10 +371,13 @@ def stay_declare(
     return stay
 
 
-def risk_area_saved(*, area: RiskArea) -> None:
-    """After a risk area is added or changed, recompute everyone whose itinerary it covers."""
-    prefix = engine.area_prefix(area.region_code)
-    ids = ItineraryStay.objects.filter(region_code__startswith=prefix).values_list(
-        "resident_id", flat=True
-    )
+def risk_area_saved(*, area: RiskArea, previous_region_code: str | None = None) -> None:
+    """After a risk area is added or changed, recompute everyone whose itinerary it covers,
+    or covered before an edit of its region."""
+    prefixes = {engine.area_prefix(area.region_code)}
+    if previous_region_code:
+        prefixes.add(engine.area_prefix(previous_region_code))
+    ids = ItineraryStay.objects.filter(
+        reduce(operator.or_, (Q(region_code__startswith=p) for p in prefixes))
+    ).values_list("resident_id", flat=True)
     recompute_later(resident_ids=list(ids), cause=f"risk area {area.pk}")

@@ -117,6 +117,8 @@ def results_ingest(
             _record_counts(batch, outcome)
             touched = {(s.id_type, s.id_number) for s in outcome.created}
             touched |= {(s.id_type, s.id_number) for s, _b, _a in outcome.updated}
+            # A correction may move a record to another person: recompute the earlier one too.
+            touched |= {(b["id_type"], b["id_number"]) for _o, b, _a in outcome.updated}
             recompute_later(
                 resident_ids=residents_with_identities(touched), cause=f"lab batch {batch.pk}"
             )
@@ -161,7 +163,9 @@ def insert_samples(samples: list[Sample]) -> None:
     for sample in samples:
         lines.write("\t".join(_copy_text(getattr(sample, c)) for c in _COPY_COLUMNS) + "\n")
     lines.seek(0)
-    with connection.cursor() as cursor:
+    # The raw cursor's errors are psycopg2's; wrap them so a duplicate barcode raised by a
+    # concurrent upload is Django's IntegrityError, answered below with a 409.
+    with connection.cursor() as cursor, connection.wrap_database_errors:
         cursor.cursor.copy_expert(
             f"COPY {Sample._meta.db_table} ({', '.join(_COPY_COLUMNS)}) FROM STDIN", lines
         )
@@ -188,23 +192,27 @@ def policy_create(
     """Add a test-validity policy. Everyone it affects is recomputed at its effective
     instant, not before: their review time is brought forward to it (the minute sweep and
     every read then recompute), or they are recomputed now if it is already in effect."""
+    clash = DomainError(_("该人群在此生效时间已有政策。"), field="effective_from")
     if TestPolicy.objects.filter(group=group, effective_from=effective_from).exists():
-        raise DomainError(_("该人群在此生效时间已有政策。"), field="effective_from")
-    with transaction.atomic():
-        policy = TestPolicy.objects.create(
-            group=group,
-            window_hours=window_hours,
-            counts_from=counts_from,
-            pending_counts=pending_counts,
-            effective_from=effective_from,
-            note=note,
-            created_by=created_by,
-        )
-        HealthCode.objects.filter(resident__population_group=group).filter(
-            Q(review_at__isnull=True) | Q(review_at__gt=effective_from)
-        ).update(review_at=effective_from)
-        if effective_from <= timezone.now():
-            from healthcode.tasks import recompute_due
+        raise clash
+    try:
+        with transaction.atomic():
+            policy = TestPolicy.objects.create(
+                group=group,
+                window_hours=window_hours,
+                counts_from=counts_from,
+                pending_counts=pending_counts,
+                effective_from=effective_from,
+                note=note,
+                created_by=created_by,
+            )
+            HealthCode.objects.filter(resident__population_group=group).filter(
+                Q(review_at__isnull=True) | Q(review_at__gt=effective_from)
+            ).update(review_at=effective_from)
+            if effective_from <= timezone.now():
+                from healthcode.tasks import recompute_due
 
-            transaction.on_commit(recompute_due.delay)
+                transaction.on_commit(recompute_due.delay)
+    except IntegrityError:  # the same policy posted twice at once: the constraint decided
+        raise clash from None
     return policy

@@ -205,3 +205,58 @@ def test_a_scan_that_waited_for_the_lock_still_sees_the_first(resident, policy_7
     second, created = checkin_record(resident=resident, venue=venue, method="self_scan", now=start)
     assert (second, created) == (first, False)
     assert CheckIn.objects.count() == 1
+
+
+def test_a_repeat_scan_with_new_information_is_recorded(resident, policy_72):
+    from checkins.models import Alert
+
+    give_test(resident, 10)
+    venue = make_venue()
+    start = timezone.now()
+    first, _ = checkin_record(resident=resident, venue=venue, method="self_scan", now=start)
+    assert first.passed
+    # Two minutes later the inspector measures a fever: not the same information.
+    fever, created = checkin_record(
+        resident=resident,
+        venue=venue,
+        method="inspector_scan",
+        temperature_band="fever",
+        now=start + dt.timedelta(minutes=2),
+    )
+    assert created and not fever.passed and fever.decision_code == "fever"
+    # Then the code turns red: the next self-scan is recorded and stopped, with its alert.
+    add_flag(resident, "close_contact", starts=start + dt.timedelta(minutes=3))
+    red, created = checkin_record(
+        resident=resident, venue=venue, method="self_scan", now=start + dt.timedelta(minutes=4)
+    )
+    assert created and red.colour == "red" and not red.passed
+    assert sorted(Alert.objects.values_list("kind", flat=True)) == ["fever", "red"]
+    again, created = checkin_record(
+        resident=resident, venue=venue, method="self_scan", now=start + dt.timedelta(minutes=5)
+    )
+    assert (again, created) == (red, False)
+
+
+def test_a_venue_window_counts_from_sampling_whatever_the_policy_counts_from(resident):
+    policy_create(
+        group="general",
+        window_hours=72,
+        counts_from="result",
+        effective_from=timezone.now() - dt.timedelta(days=10),
+    )
+    now = timezone.now()
+    # Sampled 36 h ago, result 14 h ago: inside the person's 72 h, outside a 24 h door.
+    post_result(
+        id_number=resident.id_number,
+        name=resident.name,
+        sampled=now - dt.timedelta(hours=36),
+        reported=now - dt.timedelta(hours=14),
+    )
+    checkin, _ = checkin_record(
+        resident=resident, venue=make_venue(entry_rule="24"), method="self_scan"
+    )
+    assert (checkin.passed, checkin.decision_code) == (False, "test_overdue")
+    checkin, _ = checkin_record(
+        resident=resident, venue=make_venue(entry_rule="48"), method="self_scan"
+    )
+    assert checkin.passed

@@ -291,3 +291,24 @@ def test_nothing_changes_before_the_review_time(facts, now):
         [r.fact for r in status.reasons],
     )
     assert later.test.valid_now == status.test.valid_now
+
+
+def test_an_open_stay_ends_14_days_after_the_area_is_lifted():
+    area = Area("area:9", "110100", "high", at(2022, 3, 1), at(2022, 3, 10))
+    stay = Stay("stay:9", "110105", at(2022, 2, 20), None)  # still living there
+    facts = Facts(stays=(stay,), areas=(area,))
+    assert engine.evaluate(facts, at(2022, 3, 24) - S).colour == "red"
+    status = engine.evaluate(facts, at(2022, 3, 24))
+    assert status.colour == "green" and status.review_at is None
+
+
+def test_only_the_hours_spent_there_while_at_risk_count():
+    area = Area("area:9", "110105", "high", at(2022, 3, 1, 8), at(2022, 3, 1, 12))
+    short = Stay("stay:1", "110105", at(2022, 3, 1, 11), at(2022, 3, 1, 18))  # 1 h at risk
+    long = Stay("stay:2", "110105", at(2022, 3, 1, 7), at(2022, 3, 1, 18))  # 4 h at risk
+    now = at(2022, 3, 2)
+    assert engine.evaluate(Facts(stays=(short,), areas=(area,)), now).colour == "green"
+    status = engine.evaluate(Facts(stays=(long,), areas=(area,)), now)
+    assert status.colour == "red"
+    assert status.reasons[0].since == at(2022, 3, 1, 12)
+    assert status.reasons[0].until == at(2022, 3, 15, 12)

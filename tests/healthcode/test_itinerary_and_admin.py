@@ -156,3 +156,26 @@ def test_opening_a_resident_in_the_admin_is_a_recorded_lookup(admin_client, admi
     assert response.status_code == 200
     lookup = PersonLookup.objects.get()
     assert (lookup.viewer, lookup.resident, lookup.channel) == (admin_user, resident, "admin")
+
+
+def test_moving_a_risk_area_recomputes_those_under_its_old_region_too(
+    resident, django_capture_on_commit_callbacks
+):
+    now = timezone.now()
+    services.stay_declare(
+        resident=resident,
+        region_code="110105",
+        arrived_at=now - dt.timedelta(days=3),
+        left_at=now - dt.timedelta(days=2),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        area = RiskArea.objects.create(
+            region_code="110105", level="high", starts_at=now - dt.timedelta(days=10)
+        )
+        services.risk_area_saved(area=area)
+    assert HealthCode.objects.get(resident=resident).colour == "red"
+    with django_capture_on_commit_callbacks(execute=True):
+        area.region_code = "120105"  # the officer corrects the region
+        area.save()
+        services.risk_area_saved(area=area, previous_region_code="110105")
+    assert HealthCode.objects.get(resident=resident).colour == "green"

@@ -237,3 +237,28 @@ def test_a_positive_result_turns_the_code_red_through_the_api(
     assert code.colour == "red"
     assert code.reasons[0]["text"] == "核酸阳性"
     assert code.test["state"] == "positive"
+
+
+def test_a_correction_to_another_person_recomputes_both(lab, django_capture_on_commit_callbacks):
+    first = make_resident(name="张三", id_number=record(1)["id_number"])
+    second = make_resident(name="张三", id_number=record(2)["id_number"])
+    with django_capture_on_commit_callbacks(execute=True):
+        post_json(lab, [record(7, id_number=first.id_number, result="positive")])
+    assert HealthCode.objects.get(resident=first).colour == "red"
+    with django_capture_on_commit_callbacks(execute=True):  # the lab had the wrong person
+        post_json(lab, [record(7, id_number=second.id_number, result="positive")])
+    assert HealthCode.objects.get(resident=first).colour == "green"
+    assert HealthCode.objects.get(resident=second).colour == "red"
+
+
+def test_a_concurrent_duplicate_barcode_is_a_conflict_not_a_crash(lab):
+    from django.db import IntegrityError, connection, transaction
+
+    from nucleic.services import insert_samples
+
+    post_json(lab, [record(1)])
+    clone = Sample.objects.get()
+    clone.pk = None
+    with pytest.raises(IntegrityError), transaction.atomic():
+        insert_samples([clone])  # COPY on PostgreSQL, INSERT on SQLite: the same error
+    assert Sample.objects.count() == 1 and connection.vendor in ("postgresql", "sqlite")
