@@ -273,6 +273,10 @@ class DeviceVerifyApi(APIView):
                 temperature_band=band,
                 method=Method.DEVICE,
             )
+        if checkin.resident is not None:
+            healthcode_services.person_lookup_record(
+                resident=checkin.resident, channel="device", machine=f"device {request.auth.pk}"
+            )
         person = _checkin_person(checkin)
         out = {
             "decision": checkin.decision,

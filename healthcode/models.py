@@ -250,11 +250,20 @@ class HealthCodeChange(models.Model):
 
 
 class PersonLookup(models.Model):
-    """A record that someone looked up another person (scan, verify, search). Never edited."""
+    """A record that someone looked up another person (scan, verify, search). Never edited.
+
+    ``viewer`` is the person; a machine (a scan device) has none and is named in ``machine``.
+    """
 
     viewer = models.ForeignKey(
-        User, on_delete=models.PROTECT, related_name="lookups_made", verbose_name=_("查询人")
+        User,
+        on_delete=models.PROTECT,
+        related_name="lookups_made",
+        verbose_name=_("查询人"),
+        null=True,
+        blank=True,
     )
+    machine = models.CharField(_("查询设备"), max_length=100, blank=True)
     resident = models.ForeignKey(
         Resident, on_delete=models.PROTECT, related_name="lookups", verbose_name=_("被查询人")
     )
@@ -265,9 +274,15 @@ class PersonLookup(models.Model):
         verbose_name = _("个人信息查询记录")
         verbose_name_plural = _("个人信息查询记录")
         ordering = ["-looked_up_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(viewer__isnull=False) | ~models.Q(machine=""),
+                name="lookup_has_a_viewer",
+            )
+        ]
 
     def __str__(self) -> str:
-        return f"{self.viewer} → {self.resident} ({self.channel})"
+        return f"{self.viewer or self.machine} → {self.resident} ({self.channel})"
 
 
 class RiskKind(models.TextChoices):

@@ -238,9 +238,14 @@ def residents_with_identities(identities) -> list[int]:
     ]
 
 
-def person_lookup_record(*, viewer: User, resident: Resident, channel: str) -> PersonLookup:
-    """Record that ``viewer`` looked up ``resident`` (every lookup of another person is kept)."""
-    return PersonLookup.objects.create(viewer=viewer, resident=resident, channel=channel)
+def person_lookup_record(
+    *, resident: Resident, channel: str, viewer: User | None = None, machine: str = ""
+) -> PersonLookup:
+    """Record that ``viewer`` (or a ``machine``) looked up ``resident``: every lookup of
+    another person is kept."""
+    return PersonLookup.objects.create(
+        viewer=viewer, machine=machine, resident=resident, channel=channel
+    )
 
 
 FLAG_FIELDS = ["id_type", "id_number", "name", "kind", "starts_at", "ends_at", "reason"]

@@ -7,6 +7,7 @@ from rest_framework.test import APIClient
 
 from checkins.models import Alert, CheckIn, Device
 from healthcode import tokens
+from healthcode.models import PersonLookup
 from tests.factories import add_flag, make_venue, post_result
 
 pytestmark = pytest.mark.django_db
@@ -48,6 +49,12 @@ def test_a_scanned_code_passes_and_is_recorded(device, resident):
         "device",
         device.venue,
         "normal",
+    )
+    lookup = PersonLookup.objects.get()
+    assert (lookup.viewer, lookup.machine, lookup.channel) == (
+        None,
+        f"device {device.row.pk}",
+        "device",
     )
 
 
@@ -114,5 +121,6 @@ def test_device_verify_query_count(device, resident, django_assert_num_queries):
     # 5 the same person's check-in at this venue in the last 10 minutes (none)
     # 6 INSERT the check-in
     # 7 RELEASE SAVEPOINT
-    with django_assert_num_queries(7):
+    # 8 INSERT the lookup record (the device saw this person's status)
+    with django_assert_num_queries(8):
         assert post(device, {"code": token}).json()["decision"] == "pass"
