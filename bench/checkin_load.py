@@ -87,23 +87,6 @@ end
 """
 
 
-def fresh_database():
-    import psycopg2
-
-    conn = psycopg2.connect(f"{PG}/postgres")
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
-        cur.execute(f"CREATE DATABASE {DB}")
-    conn.close()
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "-v0"],
-        cwd=ROOT,
-        check=True,
-        env={**os.environ, **ENV},
-    )
-
-
 def setup_data(data_file: Path) -> tuple[str, str]:
     """People with a green code and a recent negative test, each logged in; a venue; a
     device. Writes one line per person: token, session key, CSRF token."""
@@ -214,7 +197,9 @@ def main():
     args = parser.parse_args()
     os.environ.update(ENV)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    fresh_database()
+    from bench.ingest_recompute import fresh_database
+
+    fresh_database(DB, ENV)
     import django
 
     django.setup()

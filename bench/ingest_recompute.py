@@ -42,20 +42,22 @@ ENV = {
 BATCH = 10_000
 
 
-def sh(*args, **kwargs):
-    return subprocess.run(args, check=True, cwd=ROOT, env={**os.environ, **ENV}, **kwargs)
-
-
-def fresh_database():
+def fresh_database(db: str = DB, env: dict | None = None) -> None:
+    """Drop and create ``db`` and migrate it (shared by the benchmarks in bench/)."""
     import psycopg2
 
     conn = psycopg2.connect(f"{PG}/postgres")
     conn.autocommit = True
     with conn.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
-        cur.execute(f"CREATE DATABASE {DB}")
+        cur.execute(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
+        cur.execute(f"CREATE DATABASE {db}")
     conn.close()
-    sh(sys.executable, "manage.py", "migrate", "-v0")
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "-v0"],
+        check=True,
+        cwd=ROOT,
+        env={**os.environ, **(env or ENV)},
+    )
 
 
 def identities(n: int):

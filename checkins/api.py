@@ -52,6 +52,21 @@ def _resident_or_400(token: str):
         return None, Response(body, status=status.HTTP_400_BAD_REQUEST)
 
 
+def _inspector_scan(request, serializer_class, channel: str):
+    """Validate an inspector's scan: the venue must be theirs (403), the code genuine and
+    current (400, nothing recorded). Records the lookup; returns (venue, resident, input)."""
+    data = serializer_class(data=request.data)
+    data.is_valid(raise_exception=True)
+    venue = _inspected_venue(request, data.validated_data["venue"])
+    resident, error = _resident_or_400(data.validated_data["code"])
+    if error:
+        return error
+    healthcode_services.person_lookup_record(
+        viewer=request.user, resident=resident, channel=channel
+    )
+    return venue, resident, data.validated_data
+
+
 def _person(resident, code, *, passed: bool, decision: str) -> dict:
     return {
         "name": resident.masked_name,
@@ -91,15 +106,10 @@ class InspectVerifyApi(APIView):
 
     @extend_schema(request=InspectVerifyInputSerializer, responses={200: PersonStatusSerializer})
     def post(self, request):
-        data = self.InspectVerifyInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        venue = _inspected_venue(request, data.validated_data["venue"])
-        resident, error = _resident_or_400(data.validated_data["code"])
-        if error:
-            return error
-        healthcode_services.person_lookup_record(
-            viewer=request.user, resident=resident, channel="inspector_scan"
-        )
+        scanned = _inspector_scan(request, self.InspectVerifyInputSerializer, "inspector_scan")
+        if isinstance(scanned, Response):
+            return scanned
+        venue, resident, _attrs = scanned
         code = ensure_current(resident.health_code)
         decision = services.door_decision(code=code, venue=venue, now=timezone.now())
         out = _person(resident, code, passed=decision.passed, decision=decision.text)
@@ -116,21 +126,16 @@ class InspectConfirmApi(APIView):
 
     @extend_schema(request=InspectConfirmInputSerializer, responses={201: PersonStatusSerializer})
     def post(self, request):
-        data = self.InspectConfirmInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        venue = _inspected_venue(request, data.validated_data["venue"])
-        resident, error = _resident_or_400(data.validated_data["code"])
-        if error:
-            return error
-        healthcode_services.person_lookup_record(
-            viewer=request.user, resident=resident, channel="inspector_confirm"
-        )
+        scanned = _inspector_scan(request, self.InspectConfirmInputSerializer, "inspector_confirm")
+        if isinstance(scanned, Response):
+            return scanned
+        venue, resident, attrs = scanned
         checkin, _new = services.checkin_record(
             resident=resident,
             venue=venue,
             method=Method.INSPECTOR_SCAN,
             scanned_by=request.user,
-            temperature_band=data.validated_data["temperature_band"],
+            temperature_band=attrs["temperature_band"],
         )
         out = _checkin_person(checkin)
         return Response(PersonStatusSerializer(out).data, status=status.HTTP_201_CREATED)
