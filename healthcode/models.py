@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from healthcode import masking
-from healthcode.idnumbers import IdType, parse_resident_id
+from healthcode.idnumbers import IdType
 
 
 class UserManager(BaseUserManager):
@@ -102,26 +102,12 @@ class Resident(models.Model):
         return f"{masking.mask_name(self.name)} {masking.mask_id_number(self.id_number)}"
 
     @property
-    def phone(self) -> str:
-        return self.user.phone
-
-    @property
     def masked_name(self) -> str:
         return masking.mask_name(self.name)
 
     @property
     def masked_id_number(self) -> str:
         return masking.mask_id_number(self.id_number)
-
-    @property
-    def has_contact_history(self) -> bool:
-        return self.contact_confirmed_case or self.contact_risk_area or self.contact_abroad
-
-    def birth_date(self):
-        """Birth date from a mainland resident ID number; None for other documents."""
-        if self.id_type != IdType.RESIDENT_ID:
-            return None
-        return parse_resident_id(self.id_number, today=timezone.localdate()).birth_date
 
 
 class Colour(models.TextChoices):

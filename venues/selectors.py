@@ -32,7 +32,3 @@ def venue_from_code(code: str) -> Venue:
 
 def venues_inspected_by(*, user) -> list[Venue]:
     return [vi.venue for vi in VenueInspector.objects.select_related("venue").filter(user=user)]
-
-
-def is_inspector(*, user, venue: Venue) -> bool:
-    return VenueInspector.objects.filter(user=user, venue=venue).exists()
