@@ -76,22 +76,20 @@ def facts_for_residents(residents: list[Resident]) -> dict[int, engine.Facts]:
     Results and flags are keyed by identity document and apply only where the name agrees,
     so a record that arrived before its person registered applies from registration on.
     """
-    by_identity = {(r.id_type, r.id_number): r for r in residents}
-    numbers = [r.id_number for r in residents]
-    samples: dict[int, list] = defaultdict(list)
-    for pk, id_type, number, name, sampled, reported, result in Sample.objects.filter(
-        id_number__in=numbers
-    ).values_list("pk", "id_type", "id_number", "name", "sampled_at", "reported_at", "result"):
-        person = by_identity.get((id_type, number))
-        if person is not None and person.name == name:
-            samples[person.pk].append(engine.Sample(f"sample:{pk}", sampled, reported, result))
-    flags: dict[int, list] = defaultdict(list)
-    for pk, id_type, number, name, kind, starts, ends in RiskFlag.objects.filter(
-        id_number__in=numbers
-    ).values_list("pk", "id_type", "id_number", "name", "kind", "starts_at", "ends_at"):
-        person = by_identity.get((id_type, number))
-        if person is not None and person.name == name:
-            flags[person.pk].append(engine.Flag(f"flag:{pk}", kind, starts, ends))
+    samples = _facts_by_person(
+        residents,
+        Sample,
+        ("sampled_at", "reported_at", "result"),
+        lambda pk, sampled, reported, result: engine.Sample(
+            f"sample:{pk}", sampled, reported, result
+        ),
+    )
+    flags = _facts_by_person(
+        residents,
+        RiskFlag,
+        ("kind", "starts_at", "ends_at"),
+        lambda pk, kind, starts, ends: engine.Flag(f"flag:{pk}", kind, starts, ends),
+    )
     policies: dict[str, list] = defaultdict(list)
     for policy in TestPolicy.objects.all():
         policies[policy.group].append(
@@ -119,6 +117,22 @@ def facts_for_residents(residents: list[Resident]) -> dict[int, engine.Facts]:
         )
         for r in residents
     }
+
+
+def _facts_by_person(residents, model, columns, make) -> dict[int, list]:
+    """Identity-keyed rows (results, flags) of these residents, by resident id, in one
+    query: the row's document must match and its name agree. ``make`` turns (pk, *columns)
+    into an engine fact."""
+    by_identity = {(r.id_type, r.id_number): r for r in residents}
+    found: dict[int, list] = defaultdict(list)
+    rows = model.objects.filter(id_number__in=[r.id_number for r in residents]).values_list(
+        "pk", "id_type", "id_number", "name", *columns
+    )
+    for pk, id_type, number, name, *values in rows:
+        person = by_identity.get((id_type, number))
+        if person is not None and person.name == name:
+            found[person.pk].append(make(pk, *values))
+    return found
 
 
 def _areas_for(stays: dict[int, list]) -> list[engine.Area]:
