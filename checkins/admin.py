@@ -1,8 +1,7 @@
-from django.contrib import admin, messages
-from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.contrib import admin
 
 from checkins.models import Alert, CheckIn, Device, GridWorker
+from healthcode.admin import ApiKeyAdmin
 
 
 @admin.register(CheckIn)
@@ -32,16 +31,6 @@ class GridWorkerAdmin(admin.ModelAdmin):
 
 
 @admin.register(Device)
-class DeviceAdmin(admin.ModelAdmin):
+class DeviceAdmin(ApiKeyAdmin):
     list_display = ["venue", "name", "prefix", "created_at", "revoked_at"]
     raw_id_fields = ["venue"]
-    readonly_fields = ["prefix", "created_at"]
-    actions = ["revoke"]
-
-    def has_add_permission(self, request):
-        return False  # issue keys from the venue's devices action, which shows the key once
-
-    @admin.action(description=_("吊销所选设备令牌"))
-    def revoke(self, request, queryset):
-        queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
-        messages.success(request, _("已吊销。"))

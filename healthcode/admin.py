@@ -16,6 +16,34 @@ from healthcode.models import (
 )
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """For records that are evidence (lookups, batches, samples): looked at, never edited."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ApiKeyAdmin(admin.ModelAdmin):
+    """Machine keys (``healthcode.apikeys``): issued by an action on their owner, which shows
+    the key once; here they are only listed and revoked."""
+
+    readonly_fields = ["prefix", "created_at"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description=_("吊销所选令牌"))
+    def revoke(self, request, queryset):
+        queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     ordering = ["phone"]
@@ -71,19 +99,9 @@ class HealthCodeAdmin(admin.ModelAdmin):
 
 
 @admin.register(PersonLookup)
-class PersonLookupAdmin(admin.ModelAdmin):
-    list_display = ["viewer", "resident", "channel", "looked_up_at"]
+class PersonLookupAdmin(ReadOnlyAdmin):
+    list_display = ["viewer", "machine", "resident", "channel", "looked_up_at"]
     list_filter = ["channel"]
-    readonly_fields = ["viewer", "resident", "channel", "looked_up_at"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(RiskFlag)

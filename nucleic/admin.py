@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from healthcode.admin import ApiKeyAdmin, ReadOnlyAdmin
 from nucleic import services
 from nucleic.models import Lab, LabToken, ResultBatch, Sample, SampleChange, TestPolicy
 
@@ -30,28 +30,9 @@ class LabAdmin(admin.ModelAdmin):
 
 
 @admin.register(LabToken)
-class LabTokenAdmin(admin.ModelAdmin):
+class LabTokenAdmin(ApiKeyAdmin):
     list_display = ["lab", "name", "prefix", "created_at", "revoked_at"]
     readonly_fields = ["lab", "prefix", "created_at"]
-    actions = ["revoke"]
-
-    def has_add_permission(self, request):
-        return False
-
-    @admin.action(description=_("吊销所选令牌"))
-    def revoke(self, request, queryset):
-        queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ResultBatch)

@@ -1,5 +1,7 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
 
+from checkins.models import Device
 from venues.models import Venue, VenueInspector
 
 
@@ -17,3 +19,10 @@ class VenueAdmin(admin.ModelAdmin):
     raw_id_fields = ["administrator"]
     readonly_fields = ["public_id", "declaration_code", "poster_version", "poster_issued_at"]
     inlines = [VenueInspectorInline]
+    actions = ["issue_device_key"]
+
+    @admin.action(description=_("签发扫码设备令牌（仅显示一次）"))
+    def issue_device_key(self, request, queryset):
+        for venue in queryset:
+            _device, key = Device.create_with_key(venue=venue, name="admin")
+            self.message_user(request, f"{venue}: {key}", messages.WARNING)

@@ -179,3 +179,25 @@ def test_moving_a_risk_area_recomputes_those_under_its_old_region_too(
         area.save()
         services.risk_area_saved(area=area, previous_region_code="110105")
     assert HealthCode.objects.get(resident=resident).colour == "green"
+
+
+def test_admin_issues_and_revokes_machine_keys(admin_client):
+    from checkins.models import Device
+    from tests.factories import make_venue
+
+    venue = make_venue()
+    response = admin_client.post(
+        reverse("admin:venues_venue_changelist"),
+        {"action": "issue_device_key", "_selected_action": [venue.pk]},
+        follow=True,
+    )
+    key = next(str(m) for m in response.context["messages"]).split(": ")[-1]
+    device = Device.objects.get(venue=venue)
+    assert key.startswith("dev_") and not device.is_revoked
+    admin_client.post(
+        reverse("admin:checkins_device_changelist"),
+        {"action": "revoke", "_selected_action": [device.pk]},
+    )
+    device.refresh_from_db()
+    assert device.is_revoked
+    assert admin_client.get(reverse("admin:checkins_device_add")).status_code == 403
