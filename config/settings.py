@@ -162,6 +162,33 @@ CELERY_RESULT_EXPIRES = 3600
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Recovering a lost task is the database's job, not the broker's: the transaction that changes
+# a person's facts marks their code due (review_at = now) and only a recompute clears it, so
+# the minute sweep below and every read catch whatever a dead worker or a dead broker dropped
+# (healthcode.services.recompute_later). The broker settings make the fast path fail safe:
+# - A task whose worker process dies mid-run goes back on the queue instead of being
+#   acknowledged with the worker (acks_late + reject_on_worker_lost). Tasks are idempotent, so
+#   running one twice is harmless; the cost is that a task that kills its worker every time
+#   would come back forever, which none of ours can do (no native code, bounded memory).
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# - A message fetched by a worker that vanished entirely (kill -9, a lost machine) waits in
+#   Redis's unacked set for the visibility timeout before Redis redelivers it. The default is
+#   one hour; 10 minutes is still far longer than any task runs (a chunk of 500 takes seconds;
+#   retries back off at most 60 s), so a running task is never delivered twice, and a lost one
+#   is back within minutes even if the sweep were stopped.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT_SECONDS", 600, minimum=60)
+}
+# - With the broker down, publishing gives up within about a second (the request that changed
+#   the facts has committed and answers; its codes stay due for the sweep), instead of holding
+#   a web worker on connection retries.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     # Statuses change by time alone (a window lapses, a flag ends, a policy takes effect).

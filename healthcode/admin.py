@@ -118,13 +118,16 @@ class RiskFlagAdmin(admin.ModelAdmin):
         return f"{masking.mask_name(obj.name)} {masking.mask_id_number(obj.id_number)}"
 
     def save_model(self, request, obj, form, change):
+        # An edit may move the flag to another person: the earlier one is recomputed too.
+        before = RiskFlag.objects.filter(pk=obj.pk).values_list("id_type", "id_number").first()
         obj.entered_by = request.user
         obj.updated_at = timezone.now()
         duration = engine.RULES[obj.kind].default_duration
         if obj.ends_at is None and duration:
             obj.ends_at = obj.starts_at + duration  # yellow kinds end by themselves
         super().save_model(request, obj, form, change)
-        ids = services.residents_with_identities({(obj.id_type, obj.id_number)})
+        people = {(obj.id_type, obj.id_number)} | ({before} if before else set())
+        ids = services.residents_with_identities(people)
         services.recompute_later(resident_ids=ids, cause=f"risk flag {obj.pk} (admin)")
 
 

@@ -4,6 +4,7 @@ import datetime as dt
 import json
 import logging
 import operator
+from collections.abc import Callable
 from functools import reduce
 
 from django.core.exceptions import ValidationError
@@ -19,6 +20,7 @@ from healthcode.ingest import (
     Outcome,
     choice,
     clean_fields,
+    clean_identity,
     clean_records,
     parse_time,
     upsert,
@@ -215,14 +217,64 @@ def _apply(code: HealthCode, status: engine.Status, *, now, cause):
 RECOMPUTE_CHUNK = 500
 
 
-def recompute_later(*, resident_ids, cause: str) -> None:
-    """Recompute these residents in Celery tasks of ``RECOMPUTE_CHUNK`` ids, enqueued after
-    the current transaction commits so a worker never reads uncommitted facts."""
+def recompute_later(*, resident_ids, cause: str, now: dt.datetime | None = None) -> None:
+    """Mark these residents' statuses due, in the caller's transaction, and recompute them in
+    Celery tasks of ``RECOMPUTE_CHUNK`` ids enqueued after it commits (a worker never reads
+    uncommitted facts).
+
+    The mark, not the queue, is what guarantees the recompute: the transaction that changes a
+    person's facts also sets their ``review_at`` to now, and only a recompute moves it on. A
+    task lost with a killed worker, or never published because the broker was down, leaves
+    the code due; the minute sweep (``tasks.recompute_due``) and every read (``ensure_current``)
+    recompute it."""
+    ids = sorted(set(resident_ids))
+    if not ids:
+        return
+    codes_mark_due(resident_ids=ids, now=now or timezone.now())
+    enqueue_after_commit(ids, cause)
+
+
+def codes_mark_due(*, resident_ids: list[int], now: dt.datetime) -> None:
+    """Set ``review_at = now`` on these residents' codes unless already due. On PostgreSQL the
+    rows are locked in resident order, the order a recompute locks them in, so a batch marking
+    codes and a recompute (or another batch) cannot deadlock."""
+    if connection.vendor != "postgresql":
+        HealthCode.objects.filter(resident_id__in=resident_ids).filter(
+            Q(review_at__isnull=True) | Q(review_at__gt=now)
+        ).update(review_at=now)
+        return
+    table = HealthCode._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET review_at = %s WHERE id IN (SELECT id FROM {table} "
+            "WHERE resident_id = ANY(%s) AND (review_at IS NULL OR review_at > %s) "
+            "ORDER BY resident_id FOR UPDATE)",
+            [now, list(resident_ids), now],
+        )
+
+
+def enqueue_after_commit(resident_ids: list[int], cause: str) -> None:
     from healthcode.tasks import enqueue_recompute  # tasks call services
 
-    ids = sorted(set(resident_ids))
-    if ids:
-        transaction.on_commit(lambda: enqueue_recompute(ids, cause))
+    publish_after_commit(
+        lambda: enqueue_recompute(resident_ids, cause),
+        what=f"recompute of {len(resident_ids)} residents",
+    )
+
+
+def publish_after_commit(publish: Callable[[], object], *, what: str) -> None:
+    """Run ``publish`` (an enqueue) after the transaction commits. A broker that cannot be
+    reached is logged, not raised: the request that changed the facts has committed and must
+    still succeed, and the codes it marked due are recomputed by the sweep or on read."""
+    from kombu.exceptions import OperationalError as BrokerError
+
+    def run():
+        try:
+            publish()
+        except (BrokerError, OSError) as exc:
+            logger.warning("%s not enqueued (%s): left due for the sweep", what, type(exc).__name__)
+
+    transaction.on_commit(run)
 
 
 def residents_with_identities(identities) -> list[int]:
@@ -252,8 +304,6 @@ FLAG_FIELDS = ["id_type", "id_number", "name", "kind", "starts_at", "ends_at", "
 
 
 def clean_flag_record(raw: dict, *, now: dt.datetime) -> dict:
-    from nucleic.services import clean_identity  # the identity cleaners labs use too
-
     def kind(value, _clean):
         if value not in RiskKind.values:
             raise ValidationError(
@@ -353,7 +403,9 @@ def risk_flags_import(
         touched |= {(f.id_type, f.id_number) for f, _b, _a in outcome.updated}
         # A correction may move a record to another person: recompute the earlier one too.
         touched |= {(b["id_type"], b["id_number"]) for _o, b, _a in outcome.updated}
-        recompute_later(resident_ids=residents_with_identities(touched), cause="risk flags")
+        recompute_later(
+            resident_ids=residents_with_identities(touched), cause="risk flags", now=now
+        )
     return outcome
 
 

@@ -21,7 +21,11 @@ from healthcode.ingest import (
     upsert,
 )
 from healthcode.models import HealthCode
-from healthcode.services import recompute_later, residents_with_identities
+from healthcode.services import (
+    publish_after_commit,
+    recompute_later,
+    residents_with_identities,
+)
 from nucleic.models import LabToken, Result, ResultBatch, Sample, SampleChange, TestPolicy
 
 SAMPLE_FIELDS = ["id_type", "id_number", "name", "sampled_at", "reported_at", "result"]
@@ -120,7 +124,9 @@ def results_ingest(
             # A correction may move a record to another person: recompute the earlier one too.
             touched |= {(b["id_type"], b["id_number"]) for _o, b, _a in outcome.updated}
             recompute_later(
-                resident_ids=residents_with_identities(touched), cause=f"lab batch {batch.pk}"
+                resident_ids=residents_with_identities(touched),
+                cause=f"lab batch {batch.pk}",
+                now=now,
             )
     except IntegrityError:
         # Another upload created one of these samples between our read and our write.
@@ -212,7 +218,7 @@ def policy_create(
             if effective_from <= timezone.now():
                 from healthcode.tasks import recompute_due
 
-                transaction.on_commit(recompute_due.delay)
+                publish_after_commit(recompute_due.delay, what="sweep after a policy")
     except IntegrityError:  # the same policy posted twice at once: the constraint decided
         raise clash from None
     return policy

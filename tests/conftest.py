@@ -120,22 +120,17 @@ def artifacts_dir():
 
 
 # --- A real Celery worker --------------------------------------------------------------------
+PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
 @pytest.fixture(scope="session")
-def celery_worker(django_db_setup, django_db_blocker):
-    """A real ``celery -A config worker`` process on Redis, reading the test database.
-
-    Needs REDIS_URL and PostgreSQL (an in-memory SQLite test database cannot be shared with
-    another process). Tests that use it must be ``django_db(transaction=True)`` so the worker
-    sees committed rows.
+def real_broker_env(django_db_setup, django_db_blocker):
+    """The environment for Celery processes (worker, beat) that share the test database and
+    the test run's Redis. Needs REDIS_URL and PostgreSQL (an in-memory SQLite test database
+    cannot be shared with another process); skips without them unless REQUIRE_CELERY_WORKER.
     """
-    import subprocess
-    import sys
-    import time
-
     from django.conf import settings as django_settings
     from django.db import connection
-
-    from config.celery import app
 
     reason = None
     if not django_settings.REDIS_URL:
@@ -146,16 +141,23 @@ def celery_worker(django_db_setup, django_db_blocker):
         if os.environ.get("REQUIRE_CELERY_WORKER"):
             pytest.fail(f"REQUIRE_CELERY_WORKER is set but the worker {reason}.")
         pytest.skip(f"Celery worker test {reason}.")
-
     db = connection.settings_dict
     auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    env = {
+    return {
         **os.environ,
         "DATABASE_URL": f"postgres://{auth}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}",
         "REDIS_URL": django_settings.REDIS_URL,
     }
-    app.control.purge()
-    name = f"pytest-{os.getpid()}@localhost"
+
+
+def start_celery_worker(env: dict, name: str, *, pool: str = "threads", concurrency: int = 4):
+    """Start ``celery -A config worker`` and wait until it answers a ping."""
+    import subprocess
+    import sys
+    import time
+
+    from config.celery import app
+
     worker = subprocess.Popen(
         [
             sys.executable,
@@ -164,15 +166,15 @@ def celery_worker(django_db_setup, django_db_blocker):
             "-A",
             "config",
             "worker",
-            "--pool=threads",
-            "--concurrency=4",
-            "--loglevel=INFO",
+            f"--pool={pool}",
+            f"--concurrency={concurrency}",
+            "--loglevel=WARNING",
             "-n",
             name,
             "--without-gossip",
             "--without-mingle",
         ],
-        cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+        cwd=PROJECT_ROOT,
         env=env,
     )
     deadline = time.monotonic() + 60
@@ -180,9 +182,29 @@ def celery_worker(django_db_setup, django_db_blocker):
         if worker.poll() is not None or time.monotonic() > deadline:
             worker.kill()
             pytest.fail("the Celery worker did not start")
-    yield name
-    worker.terminate()
+    return worker
+
+
+def stop_process(process) -> None:
+    import subprocess
+
+    process.terminate()
     try:
-        worker.wait(timeout=20)
+        process.wait(timeout=20)
     except subprocess.TimeoutExpired:
-        worker.kill()
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture(scope="session")
+def celery_worker(real_broker_env):
+    """A real ``celery -A config worker`` process on Redis, reading the test database, for the
+    whole session. Tests that use it must be ``django_db(transaction=True)`` so the worker
+    sees committed rows."""
+    from config.celery import app
+
+    app.control.purge()
+    name = f"pytest-{os.getpid()}@localhost"
+    worker = start_celery_worker(real_broker_env, name)
+    yield name
+    stop_process(worker)

@@ -1,0 +1,187 @@
+"""The database, not the queue, knows whose status is due.
+
+Every change of a person's facts marks their code due (``review_at = now``) in the same
+transaction; a recompute clears it. Here no after-commit task runs (the test transaction
+never commits), which is what a lost task looks like: the sweep and the reads must still
+bring the right colour.
+"""
+
+import datetime as dt
+import logging
+
+import pytest
+import time_machine
+from django.urls import reverse
+from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerError
+from rest_framework.test import APIClient
+
+from healthcode import services, tasks
+from healthcode.models import HealthCode, RiskArea, RiskFlag
+from nucleic import services as nucleic_services
+from tests.factories import PASSWORD, lab_token, make_resident
+
+pytestmark = pytest.mark.django_db
+NOW = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.UTC)
+
+
+def ingest_positive(resident, *, now=NOW):
+    token, _key = lab_token()
+    nucleic_services.results_ingest(
+        token=token,
+        content_type="test",
+        now=now,
+        records=[
+            {
+                "barcode": "DUE-0001",
+                "id_number": resident.id_number,
+                "name": resident.name,
+                "sampled_at": (now - dt.timedelta(hours=6)).isoformat(),
+                "reported_at": (now - dt.timedelta(minutes=1)).isoformat(),
+                "result": "positive",
+            }
+        ],
+    )
+
+
+def code_of(resident) -> HealthCode:
+    return HealthCode.objects.get(resident=resident)
+
+
+def test_a_batch_marks_the_people_it_touches_due_in_its_own_transaction(resident):
+    other = make_resident(name="李四")
+    with time_machine.travel(NOW, tick=False):
+        ingest_positive(resident)
+    code = code_of(resident)
+    assert (code.colour, code.review_at) == ("green", NOW)  # the task never ran
+    assert code_of(other).review_at != NOW  # only the people the batch touched
+
+
+def test_the_sweep_recomputes_what_a_lost_task_left_behind(resident):
+    with time_machine.travel(NOW, tick=False):
+        ingest_positive(resident)
+        assert tasks.recompute_due() == 1
+    code = code_of(resident)
+    assert code.colour == "red" and code.review_at != NOW
+    assert code.changes.order_by("-id").first().cause == "review time"
+
+
+def test_a_read_recomputes_what_a_lost_task_left_behind(resident):
+    with time_machine.travel(NOW, tick=False):
+        ingest_positive(resident)
+    api = APIClient()
+    api.force_authenticate(resident.user)
+    with time_machine.travel(NOW + dt.timedelta(seconds=1), tick=False):
+        body = api.get(reverse("api-me-code")).json()
+    assert body["colour"] == "red"
+    assert code_of(resident).colour == "red"
+
+
+def test_a_code_already_due_earlier_keeps_its_earlier_mark(resident):
+    earlier = NOW - dt.timedelta(hours=1)
+    HealthCode.objects.filter(resident=resident).update(review_at=earlier)
+    with time_machine.travel(NOW, tick=False):
+        ingest_positive(resident)
+    assert code_of(resident).review_at == earlier
+
+
+def test_a_risk_flag_import_marks_due(resident, staff_user):
+    with time_machine.travel(NOW, tick=False):
+        services.risk_flags_import(
+            records=[
+                {
+                    "source": "cdc",
+                    "external_id": "X1",
+                    "id_number": resident.id_number,
+                    "name": resident.name,
+                    "kind": "close_contact",
+                    "starts_at": (NOW - dt.timedelta(hours=1)).isoformat(),
+                }
+            ],
+            entered_by=staff_user,
+        )
+    assert (code_of(resident).colour, code_of(resident).review_at) == ("green", NOW)
+
+
+def test_a_risk_area_marks_due_everyone_who_stayed_there(resident):
+    services.stay_declare(
+        resident=resident,
+        region_code="330106",
+        arrived_at=timezone.now() - dt.timedelta(hours=10),
+        left_at=timezone.now() - dt.timedelta(hours=2),
+    )
+    area = RiskArea.objects.create(
+        region_code="330106", level="high", starts_at=timezone.now() - dt.timedelta(days=1)
+    )
+    with time_machine.travel(NOW, tick=False):
+        services.risk_area_saved(area=area)
+    assert code_of(resident).review_at == NOW
+
+
+def test_editing_a_flag_in_the_admin_recomputes_the_person_it_left(
+    admin_client, django_capture_on_commit_callbacks
+):
+    first, second = make_resident(name="赵一"), make_resident(name="钱二")
+    flag = RiskFlag.objects.create(
+        source="admin",
+        external_id="M1",
+        id_type=first.id_type,
+        id_number=first.id_number,
+        name=first.name,
+        kind="close_contact",
+        starts_at=timezone.now() - dt.timedelta(hours=1),
+    )
+    services.healthcode_recompute_many(resident_ids=[first.pk], cause="test")
+    assert code_of(first).colour == "red"
+    starts = timezone.localtime(flag.starts_at)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            reverse("admin:healthcode_riskflag_change", args=[flag.pk]),
+            {
+                "source": "admin",
+                "external_id": "M1",
+                "id_type": second.id_type,
+                "id_number": second.id_number,
+                "name": second.name,
+                "kind": "close_contact",
+                "starts_at_0": starts.date().isoformat(),
+                "starts_at_1": starts.time().isoformat(timespec="seconds"),
+                "reason": "更正",
+            },
+        )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert (code_of(first).colour, code_of(second).colour) == ("green", "red")
+
+
+def test_an_unreachable_broker_does_not_fail_the_batch(
+    resident, monkeypatch, caplog, django_capture_on_commit_callbacks
+):
+    def broker_down(ids, cause):
+        raise BrokerError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(tasks, "enqueue_recompute", broker_down)
+    _token, key = lab_token()
+    lab = APIClient()
+    lab.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    body = (
+        "barcode,id_number,name,sampled_at,reported_at,result\n"
+        f"DUE-9,{resident.id_number},{resident.name},"
+        f"{(timezone.now() - dt.timedelta(hours=5)).isoformat()},"
+        f"{(timezone.now() - dt.timedelta(minutes=5)).isoformat()},positive\n"
+    )
+    with (
+        caplog.at_level(logging.WARNING),
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+    ):
+        response = lab.post(reverse("api-nucleic-results"), data=body, content_type="text/csv")
+    assert len(callbacks) == 1  # the enqueue ran, and failed
+    assert response.status_code == 200 and response.json()["created"] == 1
+    assert code_of(resident).review_at <= timezone.now()  # left due for the sweep
+    assert "not enqueued" in caplog.text and resident.id_number not in caplog.text
+    # The person still sees the truth at once.
+    person = APIClient()
+    login = person.post(
+        reverse("api-token"), {"phone": resident.user.phone, "password": PASSWORD}, format="json"
+    )
+    person.credentials(HTTP_AUTHORIZATION=f"Token {login.json()['token']}")
+    assert person.get(reverse("api-me-code")).json()["colour"] == "red"
