@@ -11,10 +11,12 @@ from rest_framework.views import APIView
 
 from checkins import services
 from checkins.models import Device, Method, TemperatureBand
+from checkins.selectors import token_used_elsewhere
 from healthcode import idnumbers, masking, tokens
 from healthcode import services as healthcode_services
 from healthcode.api import ReasonSerializer
 from healthcode.apikeys import ApiKeyAuthentication
+from healthcode.errors import DomainError
 from healthcode.idnumbers import IdType
 from healthcode.models import test_line
 from healthcode.selectors import ensure_current, resident_from_token
@@ -109,9 +111,14 @@ class InspectVerifyApi(APIView):
         scanned = _inspector_scan(request, self.InspectVerifyInputSerializer, "inspector_scan")
         if isinstance(scanned, Response):
             return scanned
-        venue, resident, _attrs = scanned
-        code = ensure_current(resident.health_code)
-        decision = services.door_decision(code=code, venue=venue, now=timezone.now())
+        venue, resident, attrs = scanned
+        now = timezone.now()
+        if token_used_elsewhere(resident=resident, token=attrs["code"], venue=venue, now=now):
+            raise DomainError(
+                services.TOKEN_USED_ELSEWHERE, code="token_used_elsewhere", status=409
+            )
+        code = ensure_current(resident.health_code, now=now)
+        decision = services.door_decision(code=code, venue=venue, now=now)
         out = _person(resident, code, passed=decision.passed, decision=decision.text)
         return Response(PersonStatusSerializer(out).data)
 
@@ -136,6 +143,7 @@ class InspectConfirmApi(APIView):
             method=Method.INSPECTOR_SCAN,
             scanned_by=request.user,
             temperature_band=attrs["temperature_band"],
+            token=attrs["code"],
         )
         out = _checkin_person(checkin)
         return Response(PersonStatusSerializer(out).data, status=status.HTTP_201_CREATED)
@@ -267,6 +275,7 @@ class DeviceVerifyApi(APIView):
                 method=Method.DEVICE,
                 temperature_band=band,
                 temperature=attrs.get("temperature"),
+                token=attrs["code"],
             )
         else:
             checkin = services.checkin_manual(

@@ -60,6 +60,9 @@ class CheckIn(models.Model):
     temperature = models.DecimalField(
         _("体温（℃）"), max_digits=4, decimal_places=1, null=True, blank=True
     )
+    # The health-code token scanned (a fingerprint, not the token): a token that checked its
+    # holder in here is refused at any other venue for the rest of its life.
+    token_digest = models.CharField(max_length=32, blank=True)
     # 手工登记 of a person with no phone and no code: who they said they were.
     manual_name = models.CharField(_("登记姓名"), max_length=64, blank=True)
     manual_id_number = models.CharField(_("登记证件号码"), max_length=32, blank=True)

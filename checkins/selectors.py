@@ -6,6 +6,7 @@ from functools import reduce
 from django.db.models import Q, QuerySet
 
 from checkins.models import Alert, CheckIn, GridWorker
+from healthcode import tokens
 from healthcode.engine import area_prefix
 
 
@@ -30,4 +31,19 @@ def checkins_for_venue(*, venue, day) -> QuerySet[CheckIn]:
         CheckIn.objects.filter(venue=venue, checked_in_at__date=day)
         .select_related("resident")
         .order_by("-checked_in_at")
+    )
+
+
+def token_used_elsewhere(*, resident, token: str, venue, now) -> bool:
+    """Whether this token has already checked its holder in at another venue (the same rule
+    ``checkins.services.checkin_record`` enforces under its lock), for the inspector's
+    preview before a confirmation."""
+    return (
+        CheckIn.objects.filter(
+            resident=resident,
+            token_digest=tokens.digest(token),
+            checked_in_at__gt=now - tokens.lifetime(),
+        )
+        .exclude(venue=venue)
+        .exists()
     )

@@ -7,9 +7,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from checkins.models import FEVER_CELSIUS, Alert, CheckIn, Method, TemperatureBand
-from healthcode import engine
+from healthcode import engine, tokens
 from healthcode.errors import DomainError
 from healthcode.models import HealthCode, Resident
 from healthcode.selectors import ensure_current
@@ -58,6 +59,7 @@ def checkin_record(
     scanned_by=None,
     temperature_band: str = "",
     temperature: Decimal | None = None,
+    token: str = "",
     now: dt.datetime | None = None,
 ) -> tuple[CheckIn, bool]:
     """Record that ``resident`` arrived at ``venue`` with the decision at the door; return
@@ -69,30 +71,27 @@ def checkin_record(
     that changed since; then it is recorded, with its alerts. The resident's health-code row
     is locked for the check (and read in the same query), so two scans arriving at the same
     instant still leave one row.
+
+    ``token``: the health-code token scanned, if one was. A token that has checked its holder
+    in at another venue is refused (409) for the rest of its life — a forwarded screenshot
+    works once; the same venue again is the repeat above.
     """
     now = now or timezone.now()
     band = temperature_band_for(band=temperature_band, celsius=temperature)
-    window = dt.timedelta(seconds=settings.CHECKIN_REPEAT_SECONDS)
+    digest = tokens.digest(token) if token else ""
     with transaction.atomic():
         code = HealthCode.objects.select_for_update().get(resident=resident)
-        recent = (
-            CheckIn.objects.filter(
-                resident=resident,
-                venue=venue,
-                # No upper bound: a scan that took the lock first may carry a later ``now``
-                # than ours, and it is still the same visit.
-                checked_in_at__gt=now - window,
-            )
-            .order_by("-checked_in_at")
-            .first()
-        )
+        recent = _recent_checkins(resident=resident, now=now, with_token=bool(digest))
+        if digest and any(c.token_digest == digest and c.venue_id != venue.pk for c in recent):
+            raise DomainError(TOKEN_USED_ELSEWHERE, code="token_used_elsewhere", status=409)
+        repeat = _repeat_of(recent, venue=venue, now=now)
         code = ensure_current(code, now=now)
-        if recent is not None and (recent.method, recent.temperature_band, recent.colour) == (
+        if repeat is not None and (repeat.method, repeat.temperature_band, repeat.colour) == (
             method,
             band,
             code.colour,
         ):
-            return recent, False
+            return repeat, False
         decision = door_decision(
             code=code, venue=venue, now=now, fever=band == TemperatureBand.FEVER
         )
@@ -110,9 +109,35 @@ def checkin_record(
             scanned_by=scanned_by,
             temperature_band=band,
             temperature=temperature,
+            token_digest=digest,
         )
         _raise_alerts(checkin, region_code=resident.region_code, now=now)
     return checkin, True
+
+
+TOKEN_USED_ELSEWHERE = _lazy("已在其他场所使用，请本人刷新健康码。")
+
+
+def _recent_checkins(*, resident: Resident, now: dt.datetime, with_token: bool) -> list:
+    """The resident's check-ins, at any venue, recent enough to be a repeat of this scan or,
+    when a token was scanned, to have used the same token. One query, newest first. No upper
+    bound: a scan that took the lock first may carry a later ``now`` than ours."""
+    since = dt.timedelta(seconds=settings.CHECKIN_REPEAT_SECONDS)
+    if with_token:
+        since = max(since, tokens.lifetime())
+    return list(
+        CheckIn.objects.filter(resident=resident, checked_in_at__gt=now - since).order_by(
+            "-checked_in_at"
+        )[:100]
+    )
+
+
+def _repeat_of(recent: list, *, venue: Venue, now: dt.datetime) -> CheckIn | None:
+    """The latest check-in at this venue within the repeat window, if any."""
+    window = dt.timedelta(seconds=settings.CHECKIN_REPEAT_SECONDS)
+    return next(
+        (c for c in recent if c.venue_id == venue.pk and c.checked_in_at > now - window), None
+    )
 
 
 def _raise_alerts(checkin: CheckIn, *, region_code: str, now: dt.datetime) -> None:

@@ -2,12 +2,17 @@
 
 ``HC1.<public id hex>.<issued at, unix seconds in hex>:<HMAC-SHA256 signature>`` — never the
 name or ID number. It is valid for ``HEALTHCODE_TOKEN_TTL_SECONDS`` after issue (valid while
-``now < issued + ttl``), so a screenshot or a forwarded picture stops working within minutes.
+``now < issued + ttl``), so a screenshot or a forwarded picture stops working within minutes;
+a token dated more than ``FUTURE_SKEW`` ahead of the reader's clock is refused, so a forged
+clock cannot stretch that life. Once a token has checked its holder in at one venue it is
+refused at every other for the rest of its life (``checkins.services.checkin_record`` keeps
+its ``digest`` on the check-in), so a forwarded screenshot works once.
 Pure: the caller passes the time. Resolving the public id to a resident is the selector's job
 (``healthcode.selectors.resident_from_token``).
 """
 
 import datetime as dt
+import hashlib
 import re
 import uuid
 from dataclasses import dataclass
@@ -19,6 +24,8 @@ from django.utils.translation import gettext_lazy as _
 
 PREFIX = "HC1"
 _SALT = "healthcode.tokens.v1"
+# Phones and scanners disagree on the time by seconds, not minutes.
+FUTURE_SKEW = dt.timedelta(seconds=30)
 _SHAPE = re.compile(r"HC1\.([0-9a-f]{32})\.([0-9a-f]{1,12}):([A-Za-z0-9_-]{43})")
 
 
@@ -26,6 +33,7 @@ class TokenProblem(StrEnum):
     MALFORMED = "malformed"
     BAD_SIGNATURE = "bad_signature"
     EXPIRED = "expired"
+    FUTURE = "future"
     UNKNOWN = "unknown"
 
 
@@ -33,6 +41,7 @@ PROBLEM_MESSAGES = {
     TokenProblem.MALFORMED: _("无效码：不是本平台的健康码。"),
     TokenProblem.BAD_SIGNATURE: _("无效码：签名校验失败，可能是伪造或被篡改的健康码。"),
     TokenProblem.EXPIRED: _("已过期：该健康码图片已失效，请让本人刷新健康码。"),
+    TokenProblem.FUTURE: _("无效码：签发时间晚于当前时间，可能是伪造的健康码或设备时间有误。"),
     TokenProblem.UNKNOWN: _("无效码：找不到该健康码对应的人员。"),
 }
 
@@ -78,6 +87,18 @@ def read(token: str, *, now: dt.datetime, key: str | None = None) -> uuid.UUID:
     except signing.BadSignature:
         raise TokenInvalid(TokenProblem.BAD_SIGNATURE) from None
     issued = int(match.group(2), 16)
+    if issued > now.timestamp() + FUTURE_SKEW.total_seconds():
+        raise TokenInvalid(TokenProblem.FUTURE)
     if now.timestamp() >= issued + settings.HEALTHCODE_TOKEN_TTL_SECONDS:
         raise TokenInvalid(TokenProblem.EXPIRED)
     return uuid.UUID(hex=match.group(1))
+
+
+def digest(token: str) -> str:
+    """A short fingerprint of a token, kept on the check-ins it made (not the token itself)."""
+    return hashlib.sha256((token or "").strip().encode()).hexdigest()[:32]
+
+
+def lifetime() -> dt.timedelta:
+    """How far back a check-in made with a still-valid token can lie."""
+    return dt.timedelta(seconds=settings.HEALTHCODE_TOKEN_TTL_SECONDS) + FUTURE_SKEW
