@@ -9,9 +9,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from checkins.models import FEVER_CELSIUS, Alert, CheckIn, Method, TemperatureBand
-from healthcode import engine
+from healthcode import engine, masking
 from healthcode.errors import DomainError
-from healthcode.models import HealthCode, Resident
+from healthcode.models import HealthCode, PersonLookup, Resident
 from healthcode.selectors import ensure_current
 from venues.models import EntryRule, Venue
 
@@ -186,3 +186,17 @@ def alert_acknowledge(*, alert: Alert, user) -> Alert:
         alert.acknowledged_at, alert.acknowledged_by = timezone.now(), user
         alert.save(update_fields=["acknowledged_at", "acknowledged_by"])
     return alert
+
+
+def lookup_unmatched_record(
+    *, id_number: str, channel: str, viewer=None, machine: str = ""
+) -> PersonLookup:
+    """A name and ID number that match no resident were still looked up (手工登记, a device
+    reading an ID card): record it, with the ID number masked, never in full."""
+    return PersonLookup.objects.create(
+        viewer=viewer,
+        machine=machine,
+        resident=None,
+        subject_masked_id=masking.mask_id_number(id_number),
+        channel=channel,
+    )

@@ -42,7 +42,6 @@
       $("p-name").textContent = preview.name;
       $("p-id").textContent = preview.id_number;
       $("p-colour").textContent = preview.colour_label;
-      $("p-reasons").textContent = preview.reasons.map(function (r) { return r.text; }).join("；");
       $("p-test").textContent = preview.test_line;
       $("p-decision").textContent = preview.decision;
       paint($("person"), preview.colour);
@@ -72,7 +71,8 @@
     };
     post(form.dataset.manual, body).then(function (res) {
       if (!res.ok) {
-        $("m-errors").textContent = Object.keys(res.data).map(function (k) {
+        // A refusal (403, 429) carries one message in "detail"; bad input, field errors.
+        $("m-errors").textContent = res.data.detail || Object.keys(res.data).map(function (k) {
           return [].concat(res.data[k]).join(" ");
         }).join("；");
         return;
