@@ -243,3 +243,22 @@ def test_existing_venues_are_migrated_as_approved(transactional_db):
     venue = Venue.objects.get()
     assert (venue.status, venue.credit_code) == ("approved", "")
     assert venue.submitted_at == venue.created_at
+
+
+def test_seed_demo_makes_the_officer_approve_the_demo_venue():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from healthcode.management.commands.seed_demo import OFFICER_PHONE, VENUE_ADMIN_PHONE
+    from venues import creditcode
+
+    for _ in range(2):  # idempotent
+        out = StringIO()
+        call_command("seed_demo", stdout=out)
+    officer = HealthOfficer.objects.get(user__phone=OFFICER_PHONE)
+    venue = Venue.objects.get(administrator__phone=VENUE_ADMIN_PHONE)
+    assert officer.covers(venue.region_code)
+    assert (venue.status, venue.decided_by) == ("approved", officer.user)
+    assert creditcode.is_valid(venue.credit_code)
+    assert "/officer/venues/" in out.getvalue()
