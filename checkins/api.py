@@ -163,7 +163,12 @@ class InspectManualApi(APIView):
         def validate(self, attrs):
             return _clean_person(attrs, phone=True)
 
-    throttle_classes = [ManualCheckinPerInspectorThrottle, ManualCheckinPerVenueThrottle]
+    # On top of the API's default throttles (if any), never instead of them.
+    throttle_classes = [
+        *APIView.throttle_classes,
+        ManualCheckinPerInspectorThrottle,
+        ManualCheckinPerVenueThrottle,
+    ]
 
     def throttled(self, request, wait):
         raise ManualCheckinThrottled(wait)
@@ -264,7 +269,7 @@ class DeviceVerifyApi(APIView):
 
     class DeviceVerifyOutputSerializer(serializers.Serializer):
         decision = serializers.ChoiceField(choices=["pass", "stop"])
-        reason = serializers.CharField()
+        reason = serializers.CharField(help_text="通行结果说明，如“红码，禁止通行”；不含赋码原因")
         colour = serializers.CharField(allow_blank=True)
         test = serializers.DictField()
         person = serializers.DictField()

@@ -228,3 +228,13 @@ def test_the_throttle_fails_open_when_the_cache_is_down(bound, settings, caplog)
     warnings = [r.getMessage() for r in caplog.records if r.name == "checkins.throttles"]
     assert warnings and all("cache unavailable" in w for w in warnings)
     assert not any(STRANGER_ID in w or "周老" in w or bound.user.phone in w for w in warnings)
+
+
+def test_the_schema_documents_no_reasons_for_the_door(client):
+    schemas = client.get(reverse("api-schema"), HTTP_ACCEPT="application/json").json()
+    components = schemas["components"]["schemas"]
+    for name in ("PersonStatus", "DeviceVerifyOutput"):
+        assert "reasons" not in components[name]["properties"], name
+    assert "reasons" in components["MyCodeOutput"]["properties"]  # the person's own
+    manual = schemas["paths"]["/api/v1/inspect/manual"]["post"]["responses"]
+    assert {"201", "403", "429"} <= set(manual)
