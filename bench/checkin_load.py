@@ -96,7 +96,7 @@ def setup_data(data_file: Path) -> tuple[str, str]:
     from bench.ingest_recompute import identities, load_residents
     from checkins.models import Device
     from healthcode import tokens
-    from healthcode.models import Resident, User
+    from healthcode.models import HealthOfficer, Resident, User
     from nucleic.models import Lab, LabToken, TestPolicy
     from nucleic.services import results_ingest
     from venues import codes, services
@@ -136,7 +136,12 @@ def setup_data(data_file: Path) -> tuple[str, str]:
         region_code="330106",
         address="bench",
         category="supermarket",
+        credit_code="91330106MA28XY0A1T",
     )
+    # Only an approved venue's poster, devices and inspectors work.
+    officer_user = User.objects.create_user(phone="19900000001", password="x")
+    officer = HealthOfficer.objects.create(user=officer_user, region_codes=["330106"])
+    venue = services.venue_approve(venue=venue, officer=officer)
     _device, device_key = Device.create_with_key(venue=venue, name="bench")
     lines = []
     for resident in Resident.objects.select_related("user"):

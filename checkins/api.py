@@ -3,7 +3,7 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import permissions, serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
@@ -12,23 +12,31 @@ from rest_framework.views import APIView
 from checkins import services
 from checkins.models import Device, Method, TemperatureBand
 from checkins.selectors import token_used_elsewhere
+from checkins.throttles import (
+    ManualCheckinPerInspectorThrottle,
+    ManualCheckinPerVenueThrottle,
+    ManualCheckinThrottled,
+)
 from healthcode import idnumbers, masking, tokens
 from healthcode import services as healthcode_services
-from healthcode.api import ReasonSerializer
 from healthcode.apikeys import ApiKeyAuthentication
 from healthcode.errors import DomainError
 from healthcode.idnumbers import IdType
 from healthcode.models import test_line
 from healthcode.selectors import ensure_current, resident_from_token
 from venues.models import Venue, VenueInspector
+from venues.selectors import venue_usable
 
 
 class PersonStatusSerializer(serializers.Serializer):
+    """What the door needs: masked identity, colour, pass/stop and the test line. Never the
+    reasons (the specific red/yellow type): those are for the person, their family holders
+    and officers."""
+
     name = serializers.CharField()
     id_number = serializers.CharField()
     colour = serializers.CharField()
     colour_label = serializers.CharField()
-    reasons = ReasonSerializer(many=True)
     test_line = serializers.CharField()
     passed = serializers.BooleanField()
     decision = serializers.CharField()
@@ -43,7 +51,7 @@ def _inspected_venue(request, venue_id: int) -> Venue:
     )
     if link is None:
         raise PermissionDenied(_("您不是该场所的检测员。"))
-    return link.venue
+    return venue_usable(link.venue)  # 403 with the reason while pending or rejected
 
 
 def _resident_or_400(token: str):
@@ -75,7 +83,6 @@ def _person(resident, code, *, passed: bool, decision: str) -> dict:
         "id_number": resident.masked_id_number,
         "colour": code.colour,
         "colour_label": code.get_colour_display(),
-        "reasons": code.reasons,
         "test_line": test_line(code.test),
         "passed": passed,
         "decision": decision,
@@ -90,7 +97,6 @@ def _checkin_person(checkin) -> dict:
         "id_number": masking.mask_id_number(id_number),
         "colour": checkin.colour,
         "colour_label": checkin.get_colour_display() or _("未注册"),
-        "reasons": checkin.reasons,
         "test_line": test_line(checkin.test),
         "passed": checkin.passed,
         "decision": checkin.decision_text,
@@ -165,7 +171,24 @@ class InspectManualApi(APIView):
         def validate(self, attrs):
             return _clean_person(attrs, phone=True)
 
-    @extend_schema(request=InspectManualInputSerializer, responses={201: PersonStatusSerializer})
+    # On top of the API's default throttles (if any), never instead of them.
+    throttle_classes = [
+        *APIView.throttle_classes,
+        ManualCheckinPerInspectorThrottle,
+        ManualCheckinPerVenueThrottle,
+    ]
+
+    def throttled(self, request, wait):
+        raise ManualCheckinThrottled(wait)
+
+    @extend_schema(
+        request=InspectManualInputSerializer,
+        responses={
+            201: PersonStatusSerializer,
+            403: OpenApiResponse(description="不是该场所的检测员，或场所尚未通过审核"),
+            429: OpenApiResponse(description="手工登记过于频繁（见 Retry-After）"),
+        },
+    )
     def post(self, request):
         data = self.InspectManualInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -183,6 +206,10 @@ class InspectManualApi(APIView):
         if checkin.resident is not None:
             healthcode_services.person_lookup_record(
                 viewer=request.user, resident=checkin.resident, channel="inspector_manual"
+            )
+        else:
+            healthcode_services.person_lookup_unmatched_record(
+                viewer=request.user, id_number=attrs["id_number"], channel="inspector_manual"
             )
         out = _checkin_person(checkin)
         return Response(PersonStatusSerializer(out).data, status=status.HTTP_201_CREATED)
@@ -250,9 +277,8 @@ class DeviceVerifyApi(APIView):
 
     class DeviceVerifyOutputSerializer(serializers.Serializer):
         decision = serializers.ChoiceField(choices=["pass", "stop"])
-        reason = serializers.CharField()
+        reason = serializers.CharField(help_text="通行结果说明，如“红码，禁止通行”；不含赋码原因")
         colour = serializers.CharField(allow_blank=True)
-        reasons = ReasonSerializer(many=True)
         test = serializers.DictField()
         person = serializers.DictField()
         checkin_id = serializers.UUIDField()
@@ -261,9 +287,10 @@ class DeviceVerifyApi(APIView):
         request=DeviceVerifyInputSerializer, responses={200: DeviceVerifyOutputSerializer}
     )
     def post(self, request):
+        venue = venue_usable(request.auth.venue)  # 403 with the reason while not approved
         data = self.DeviceVerifyInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        attrs, venue = data.validated_data, request.auth.venue
+        attrs = data.validated_data
         band = services.temperature_band_for(celsius=attrs.get("temperature"))
         if "code" in attrs:
             resident, error = _resident_or_400(attrs["code"])
@@ -287,16 +314,20 @@ class DeviceVerifyApi(APIView):
                 temperature_band=band,
                 method=Method.DEVICE,
             )
+        machine = f"device {request.auth.pk}"
         if checkin.resident is not None:
             healthcode_services.person_lookup_record(
-                resident=checkin.resident, channel="device", machine=f"device {request.auth.pk}"
+                resident=checkin.resident, channel="device", machine=machine
+            )
+        elif "code" not in attrs:  # an ID card that matches nobody is a lookup too
+            healthcode_services.person_lookup_unmatched_record(
+                machine=machine, id_number=attrs["id_number"], channel="device"
             )
         person = _checkin_person(checkin)
         out = {
             "decision": checkin.decision,
             "reason": checkin.decision_text,
             "colour": checkin.colour,
-            "reasons": checkin.reasons,
             "test": {**checkin.test, "line": test_line(checkin.test)},
             "person": {k: person[k] for k in ("name", "id_number")},
             "checkin_id": checkin.public_id,

@@ -5,7 +5,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from healthcode import masking
+from healthcode import masking, regions
 from healthcode.apikeys import ApiKey
 from healthcode.models import Colour, Resident
 from venues.models import Venue
@@ -142,6 +142,9 @@ class GridWorker(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {','.join(self.region_codes)}"
+
+    def covers(self, region_code: str) -> bool:
+        return regions.covers(self.region_codes, region_code)
 
 
 class Device(ApiKey):

@@ -1,23 +1,16 @@
 """Reads for check-ins and alerts."""
 
-import operator
-from functools import reduce
-
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from checkins.models import Alert, CheckIn, GridWorker
-from healthcode import tokens
-from healthcode.engine import area_prefix
+from healthcode import regions, tokens
 
 
 def alerts_for_grid_worker(*, grid_worker: GridWorker) -> QuerySet[Alert]:
     """Alerts about people living in the regions this grid worker looks after."""
     if not grid_worker.region_codes:
         return Alert.objects.none()
-    covered = reduce(
-        operator.or_,
-        (Q(region_code__startswith=area_prefix(code)) for code in grid_worker.region_codes),
-    )
+    covered = regions.covered_q("region_code", grid_worker.region_codes)
     return Alert.objects.filter(covered).select_related("venue", "resident", "checkin")
 
 

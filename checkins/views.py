@@ -10,7 +10,12 @@ from checkins.models import Alert, CheckIn, GridWorker, Method
 from checkins.selectors import alerts_for_grid_worker
 from healthcode.idnumbers import IdType
 from healthcode.models import test_line
-from venues.selectors import VenueCodeRefused, venue_from_code, venues_inspected_by
+from venues.selectors import (
+    VenueCodeRefused,
+    venue_from_code,
+    venue_unusable_reason,
+    venues_inspected_by,
+)
 
 
 @never_cache
@@ -23,6 +28,9 @@ def venue_scan(request, code: str):
         venue = venue_from_code(code)
     except VenueCodeRefused as exc:
         return render(request, "checkins/refused.html", {"message": exc.message}, status=404)
+    unusable = venue_unusable_reason(venue)
+    if unusable is not None:  # declared but not approved: its poster records nothing
+        return render(request, "checkins/refused.html", {"message": unusable}, status=403)
     resident = getattr(request.user, "resident", None)
     if resident is None:
         return render(request, "healthcode/no_resident.html", status=404)
@@ -56,7 +64,9 @@ def checkin_result(request, public_id):
 @require_GET
 def inspect_page(request):
     """The inspector's reverse scan (反向扫码) at the door."""
-    venues = venues_inspected_by(user=request.user)
+    bound = venues_inspected_by(user=request.user)
+    venues = [venue for venue in bound if venue.is_approved]
+    unusable = [(venue, venue_unusable_reason(venue)) for venue in bound if not venue.is_approved]
     js_text = {
         "failed": _("核验失败"),
         "confirm_pass": _("确认放行"),
@@ -66,11 +76,8 @@ def inspect_page(request):
         "no_camera": _("此浏览器无法使用摄像头，请粘贴或输入"),
         "camera_failed": _("无法打开摄像头，请粘贴或输入"),
     }
-    return render(
-        request,
-        "checkins/inspect.html",
-        {"venues": venues, "id_types": IdType.choices, "js_text": js_text},
-    )
+    context = {"venues": venues, "unusable": unusable, "id_types": IdType.choices}
+    return render(request, "checkins/inspect.html", {**context, "js_text": js_text})
 
 
 @never_cache
@@ -92,8 +99,7 @@ def alert_acknowledge(request, alert_id: int):
     alert = get_object_or_404(Alert.objects.select_related("venue"), pk=alert_id)
     grid_worker = GridWorker.objects.filter(user=request.user).first()
     allowed = alert.venue.administrator_id == request.user.pk or (
-        grid_worker is not None
-        and alerts_for_grid_worker(grid_worker=grid_worker).filter(pk=alert.pk).exists()
+        grid_worker is not None and grid_worker.covers(alert.region_code)
     )
     if not allowed:
         raise Http404

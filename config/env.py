@@ -6,6 +6,7 @@ default.
 """
 
 import os
+import re
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -54,6 +55,23 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if any(not item for item in items):
         raise ImproperlyConfigured(f"{name}={raw!r} has an empty item; separate hosts by commas.")
     return items
+
+
+_RATE = re.compile(r"\s*([1-9][0-9]*)\s*/\s*(second|minute|hour|day|sec|min|s|m|h|d)\s*")
+
+
+def env_rate(name: str, default: str) -> str:
+    """A request rate as DRF throttles read it: ``<count>/<second|minute|hour|day>``."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    match = _RATE.fullmatch(raw)
+    if not match:
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} is not a rate; write it as a count per period, e.g. 60/hour "
+            "(periods: second, minute, hour, day)."
+        )
+    return f"{match.group(1)}/{match.group(2)}"
 
 
 _PG_SCHEMES = {"postgres", "postgresql", "pgsql"}

@@ -15,6 +15,7 @@ from config.env import (
     env_bool,
     env_int,
     env_list,
+    env_rate,
     env_str,
     parse_database_url,
 )
@@ -231,6 +232,12 @@ if HEALTHCODE_TOKEN_REFRESH_SECONDS >= HEALTHCODE_TOKEN_TTL_SECONDS:
 # --- Check-ins ------------------------------------------------------------------------------
 # A second scan of the same venue by the same person within this many seconds is the same visit.
 CHECKIN_REPEAT_SECONDS = env_int("CHECKIN_REPEAT_SECONDS", 600, minimum=0)
+# 手工登记 (name and ID typed at the door) answers with a person's colour, so a leaked list of
+# names and ID numbers could be run through it. Typing one person takes half a minute or more:
+# one inspector cannot honestly exceed about 60 an hour, and a venue's doors together about
+# 200 (checkins.throttles). Beyond that the API answers 429 with Retry-After.
+MANUAL_CHECKIN_RATE_PER_INSPECTOR = env_rate("MANUAL_CHECKIN_RATE_PER_INSPECTOR", "60/hour")
+MANUAL_CHECKIN_RATE_PER_VENUE = env_rate("MANUAL_CHECKIN_RATE_PER_VENUE", "200/hour")
 
 # --- Security -------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -7,6 +7,7 @@ from healthcode import engine, masking, services
 from healthcode.models import (
     HealthCode,
     HealthCodeChange,
+    HealthOfficer,
     ItineraryStay,
     PersonLookup,
     Resident,
@@ -100,8 +101,16 @@ class HealthCodeAdmin(admin.ModelAdmin):
 
 @admin.register(PersonLookup)
 class PersonLookupAdmin(ReadOnlyAdmin):
-    list_display = ["viewer", "machine", "resident", "channel", "looked_up_at"]
+    list_display = ["viewer", "machine", "resident", "subject_masked_id", "channel", "looked_up_at"]
     list_filter = ["channel"]
+
+
+@admin.register(HealthOfficer)
+class HealthOfficerAdmin(admin.ModelAdmin):
+    """Officers and their regions; a city or province code covers the regions under it."""
+
+    list_display = ["user", "region_codes"]
+    raw_id_fields = ["user"]
 
 
 @admin.register(RiskFlag)

@@ -8,7 +8,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from healthcode import masking
+from healthcode import masking, regions
 from healthcode.idnumbers import IdType
 
 
@@ -251,8 +251,16 @@ class PersonLookup(models.Model):
     )
     machine = models.CharField(_("查询设备"), max_length=100, blank=True)
     resident = models.ForeignKey(
-        Resident, on_delete=models.PROTECT, related_name="lookups", verbose_name=_("被查询人")
+        Resident,
+        on_delete=models.PROTECT,
+        related_name="lookups",
+        verbose_name=_("被查询人"),
+        null=True,
+        blank=True,
     )
+    # A name and ID number typed at a door (手工登记) or read from an ID card by a device that
+    # match no resident: still a lookup of someone, kept masked (never the full number).
+    subject_masked_id = models.CharField(_("被查询证件号码（脱敏）"), max_length=32, blank=True)
     channel = models.CharField(_("渠道"), max_length=32)
     looked_up_at = models.DateTimeField(_("查询时间"), default=timezone.now, db_index=True)
 
@@ -264,11 +272,37 @@ class PersonLookup(models.Model):
             models.CheckConstraint(
                 condition=models.Q(viewer__isnull=False) | ~models.Q(machine=""),
                 name="lookup_has_a_viewer",
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(resident__isnull=False) | ~models.Q(subject_masked_id=""),
+                name="lookup_has_a_subject",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.viewer or self.machine} → {self.resident} ({self.channel})"
+        subject = self.resident or self.subject_masked_id
+        return f"{self.viewer or self.machine} → {subject} ({self.channel})"
+
+
+class HealthOfficer(models.Model):
+    """A health officer (卫健/疾控) and the region codes they are responsible for; a city or
+    province code covers the regions under it (``healthcode.regions``). Approves the venues
+    declared in those regions."""
+
+    user = models.OneToOneField(
+        User, on_delete=models.CASCADE, related_name="health_officer", verbose_name=_("账号")
+    )
+    region_codes = models.JSONField(_("负责区域"), default=list)
+
+    class Meta:
+        verbose_name = _("卫健疾控人员")
+        verbose_name_plural = _("卫健疾控人员")
+
+    def __str__(self) -> str:
+        return f"{self.user} {','.join(self.region_codes)}"
+
+    def covers(self, region_code: str) -> bool:
+        return regions.covers(self.region_codes, region_code)
 
 
 class RiskKind(models.TextChoices):

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from psycopg2.extras import execute_values
 
-from healthcode import engine
+from healthcode import engine, masking
 from healthcode.errors import DomainError
 from healthcode.ingest import (
     Outcome,
@@ -297,6 +297,20 @@ def person_lookup_record(
     another person is kept."""
     return PersonLookup.objects.create(
         viewer=viewer, machine=machine, resident=resident, channel=channel
+    )
+
+
+def person_lookup_unmatched_record(
+    *, id_number: str, channel: str, viewer=None, machine: str = ""
+) -> PersonLookup:
+    """A name and ID number that match no resident were still looked up (手工登记, a device
+    reading an ID card): record it, with the ID number masked, never in full."""
+    return PersonLookup.objects.create(
+        viewer=viewer,
+        machine=machine,
+        resident=None,
+        subject_masked_id=masking.mask_id_number(id_number),
+        channel=channel,
     )
 
 

@@ -31,6 +31,16 @@ def _tasks_in_process_unless_a_worker_is_wanted(request):
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    """Throttle histories live in the cache; ids repeat between tests, so each starts clean."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -130,7 +130,25 @@ def post_result(
     return outcome
 
 
-def make_venue(*, administrator=None, **overrides):
+def credit_code(*, region: str = "330106", seq: int | None = None) -> str:
+    """A valid 统一社会信用代码 (company, 91…) with a fresh organisation code."""
+    from venues import creditcode
+
+    first17 = f"91{region}{(seq if seq is not None else next(_seq)):08d}A"
+    return first17 + creditcode.check_char(first17)
+
+
+def make_officer(*, region_codes=("330106",), phone: str | None = None):
+    """A health officer (卫健疾控) responsible for these regions, with a log-in."""
+    from healthcode.models import HealthOfficer, User
+
+    user = User.objects.create_user(phone=phone or f"136{next(_seq):08d}", password=PASSWORD)
+    return HealthOfficer.objects.create(user=user, region_codes=list(region_codes))
+
+
+def make_venue(*, administrator=None, status: str = "approved", **overrides):
+    """A declared venue, approved by an officer of its district unless ``status`` says
+    "pending" (as declared) or "rejected"."""
     from healthcode.models import User
     from venues import services as venue_services
 
@@ -144,4 +162,12 @@ def make_venue(*, administrator=None, **overrides):
         "entry_rule": "policy",
     }
     data.update(overrides)
-    return venue_services.venue_register(administrator=administrator, **data)
+    data.setdefault("credit_code", credit_code(region=data["region_code"]))
+    venue = venue_services.venue_register(administrator=administrator, **data)
+    if status == "approved":
+        officer = make_officer(region_codes=[data["region_code"]])
+        venue = venue_services.venue_approve(venue=venue, officer=officer)
+    elif status == "rejected":
+        officer = make_officer(region_codes=[data["region_code"]])
+        venue = venue_services.venue_reject(venue=venue, officer=officer, reason="名称与执照不符")
+    return venue

@@ -3,7 +3,9 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from healthcode import idnumbers
+from healthcode.errors import DomainError
 from venues.models import Category, EntryRule
+from venues.services import clean_credit_code
 
 
 class VenueForm(forms.Form):
@@ -20,6 +22,13 @@ class VenueForm(forms.Form):
         label=_("详细地址"), max_length=200, error_messages={"required": _("请填写详细地址。")}
     )
     category = forms.ChoiceField(label=_("场所类别"), choices=Category.choices)
+    credit_code = forms.CharField(
+        label=_("统一社会信用代码"),
+        max_length=40,
+        help_text=_("18位，见营业执照或登记证书"),
+        error_messages={"required": _("请填写统一社会信用代码。")},
+        widget=forms.TextInput(attrs={"autocapitalize": "characters", "autocomplete": "off"}),
+    )
     entry_rule = forms.ChoiceField(
         label=_("核酸查验要求"), choices=EntryRule.choices, initial=EntryRule.POLICY
     )
@@ -32,6 +41,25 @@ class VenueForm(forms.Form):
 
     def clean_region_code(self):
         return idnumbers.clean_region_code(self.cleaned_data["region_code"])
+
+    def clean_credit_code(self):
+        try:
+            return clean_credit_code(self.cleaned_data["credit_code"])
+        except DomainError as exc:
+            raise ValidationError(exc.message) from None
+
+    @classmethod
+    def initial_for(cls, venue) -> dict:
+        return {name: getattr(venue, name) for name in cls.base_fields}
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(
+        label=_("驳回原因"),
+        max_length=200,
+        error_messages={"required": _("请填写驳回原因。")},
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
 
 class BindForm(forms.Form):

@@ -55,6 +55,14 @@ class EntryRule(models.TextChoices):
     H72 = "72", _("72小时内核酸")
 
 
+class VenueStatus(models.TextChoices):
+    """A declared venue is pending until a health officer of its district decides."""
+
+    PENDING = "pending", _("待审核")
+    APPROVED = "approved", _("已通过")
+    REJECTED = "rejected", _("已驳回")
+
+
 class Venue(models.Model):
     """A place with a venue code. One venue has exactly one administrator and one
     administrator has exactly one venue: the one-to-one column is unique in the database."""
@@ -77,6 +85,27 @@ class Venue(models.Model):
     declaration_code = models.CharField(
         _("场所申报码"), max_length=16, unique=True, default=new_declaration_code
     )
+    # 统一社会信用代码 (GB 32100-2015), checked at declaration; blank only on venues declared
+    # before approval existed.
+    credit_code = models.CharField(_("统一社会信用代码"), max_length=18, blank=True)
+    status = models.CharField(
+        _("审核状态"),
+        max_length=8,
+        choices=VenueStatus.choices,
+        default=VenueStatus.PENDING,
+        db_index=True,
+    )
+    submitted_at = models.DateTimeField(_("提交审核时间"), default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="venues_decided",
+        verbose_name=_("审核人"),
+    )
+    decided_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    rejection_reason = models.CharField(_("驳回原因"), max_length=200, blank=True)
     poster_version = models.PositiveIntegerField(_("场所码版本"), default=1)
     poster_issued_at = models.DateTimeField(_("场所码签发时间"), default=timezone.now)
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
@@ -84,9 +113,22 @@ class Venue(models.Model):
     class Meta:
         verbose_name = _("场所")
         verbose_name_plural = _("场所")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=VenueStatus.values), name="venue_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status=VenueStatus.REJECTED) | ~models.Q(rejection_reason=""),
+                name="venue_rejection_has_reason",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.full_name
+
+    @property
+    def is_approved(self) -> bool:
+        return self.status == VenueStatus.APPROVED
 
     @property
     def required_test_hours(self) -> int | None:

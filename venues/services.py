@@ -5,8 +5,31 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from healthcode.errors import DomainError
-from healthcode.models import User
-from venues.models import DEFAULT_STAY_MINUTES, Venue, VenueInspector, new_declaration_code
+from healthcode.models import HealthOfficer, User
+from venues import creditcode
+from venues.models import (
+    DEFAULT_STAY_MINUTES,
+    Venue,
+    VenueInspector,
+    VenueStatus,
+    new_declaration_code,
+)
+from venues.selectors import venue_usable
+
+CREDIT_CODE_PROBLEMS = {
+    "length": _("统一社会信用代码应为18位。"),
+    "format": _("统一社会信用代码含有无效字符，请对照营业执照填写（不含 I、O、S、V、Z）。"),
+    "check": _("统一社会信用代码校验位不正确，请对照营业执照核对。"),
+}
+
+
+def clean_credit_code(raw: str) -> str:
+    """The normalised 统一社会信用代码, or a DomainError on ``credit_code`` saying why."""
+    try:
+        return creditcode.clean(raw)
+    except creditcode.CreditCodeInvalid as exc:
+        message = CREDIT_CODE_PROBLEMS[exc.problem]
+        raise DomainError(str(message), field="credit_code", code="bad_credit_code") from None
 
 
 def venue_register(
@@ -16,9 +39,12 @@ def venue_register(
     region_code: str,
     address: str,
     category: str,
+    credit_code: str,
     entry_rule: str = "policy",
 ) -> Venue:
-    """Declare a venue (场所申报). Its administrator may hold no other venue."""
+    """Declare a venue (场所申报). Its administrator may hold no other venue. The venue is
+    pending (待审核) until a health officer of its district approves it."""
+    code = clean_credit_code(credit_code)
     if Venue.objects.filter(administrator=administrator).exists():
         raise DomainError(_("每位管理员只能管理一个场所。"), code="already_administrator")
     try:
@@ -31,9 +57,82 @@ def venue_register(
                 category=category,
                 entry_rule=entry_rule,
                 default_stay_minutes=DEFAULT_STAY_MINUTES[category],
+                credit_code=code,
             )
     except IntegrityError:  # a concurrent declaration by the same administrator
         raise DomainError(_("每位管理员只能管理一个场所。"), code="already_administrator") from None
+
+
+def _locked_for_decision(*, venue: Venue, officer: HealthOfficer) -> Venue:
+    """The venue, locked, if this officer may decide it now; else a DomainError (404 outside
+    the officer's regions, 409 once decided)."""
+    venue = Venue.objects.select_for_update().get(pk=venue.pk)
+    if not officer.covers(venue.region_code):
+        raise DomainError(_("该场所不在您负责的区域。"), code="not_found", status=404)
+    if venue.status != VenueStatus.PENDING:
+        raise DomainError(
+            _("该场所已审核（%(s)s），不能重复审核。") % {"s": venue.get_status_display()},
+            code="already_decided",
+            status=409,
+        )
+    return venue
+
+
+def venue_approve(*, venue: Venue, officer: HealthOfficer, now=None) -> Venue:
+    """A health officer of the venue's district approves it: its poster, declaration code,
+    inspectors and devices start working."""
+    with transaction.atomic():
+        venue = _locked_for_decision(venue=venue, officer=officer)
+        venue.status = VenueStatus.APPROVED
+        venue.decided_by, venue.decided_at = officer.user, now or timezone.now()
+        venue.rejection_reason = ""
+        venue.save(update_fields=["status", "decided_by", "decided_at", "rejection_reason"])
+    return venue
+
+
+def venue_reject(*, venue: Venue, officer: HealthOfficer, reason: str, now=None) -> Venue:
+    """A health officer rejects the declaration with a reason the administrator will see."""
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise DomainError(_("请填写驳回原因。"), field="reason", code="reason_required")
+    if len(reason) > 200:
+        raise DomainError(_("驳回原因不超过200字。"), field="reason", code="reason_too_long")
+    with transaction.atomic():
+        venue = _locked_for_decision(venue=venue, officer=officer)
+        venue.status = VenueStatus.REJECTED
+        venue.decided_by, venue.decided_at = officer.user, now or timezone.now()
+        venue.rejection_reason = reason
+        venue.save(update_fields=["status", "decided_by", "decided_at", "rejection_reason"])
+    return venue
+
+
+def venue_resubmit(
+    *,
+    venue: Venue,
+    full_name: str,
+    region_code: str,
+    address: str,
+    category: str,
+    credit_code: str,
+    entry_rule: str = "policy",
+) -> Venue:
+    """The administrator corrects a rejected declaration and submits it again (待审核)."""
+    code = clean_credit_code(credit_code)
+    with transaction.atomic():
+        venue = Venue.objects.select_for_update().get(pk=venue.pk)
+        if venue.status != VenueStatus.REJECTED:
+            raise DomainError(_("只有被驳回的申报可以修改后重新提交。"), code="not_rejected")
+        venue.full_name, venue.region_code = full_name.strip(), region_code
+        venue.address, venue.category, venue.entry_rule = address.strip(), category, entry_rule
+        venue.default_stay_minutes = DEFAULT_STAY_MINUTES[category]
+        venue.credit_code, venue.status, venue.submitted_at = (
+            code,
+            VenueStatus.PENDING,
+            timezone.now(),
+        )
+        venue.decided_by, venue.decided_at, venue.rejection_reason = None, None, ""
+        venue.save()
+    return venue
 
 
 def declaration_code_regenerate(*, venue: Venue) -> Venue:
@@ -53,6 +152,10 @@ def inspector_bind(*, user: User, declaration_code: str) -> VenueInspector:
             field="declaration_code",
             code="bad_declaration_code",
         )
+    try:
+        venue_usable(venue)
+    except DomainError as exc:
+        raise DomainError(exc.message, field="declaration_code", code=exc.code) from None
     inspector, _created = VenueInspector.objects.get_or_create(venue=venue, user=user)
     return inspector
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from venues import views
+from venues import officer_views, views
 
 app_name = "venues"
 
@@ -20,4 +20,15 @@ urlpatterns = [
     ),
     path("venue/checkins.csv", views.checkins_export, name="checkins-csv"),
     path("inspect/bind/", views.inspector_bind, name="bind"),
+    path("officer/venues/", officer_views.officer_venues, name="officer-queue"),
+    path(
+        "officer/venues/<int:venue_id>/approve",
+        officer_views.officer_venue_approve,
+        name="officer-approve",
+    ),
+    path(
+        "officer/venues/<int:venue_id>/reject",
+        officer_views.officer_venue_reject,
+        name="officer-reject",
+    ),
 ]

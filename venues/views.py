@@ -13,7 +13,7 @@ from checkins.selectors import alerts_for_venue, checkins_for_venue
 from healthcode.errors import DomainError
 from venues import codes, posters, selectors, services
 from venues.forms import BindForm, VenueForm
-from venues.models import Venue
+from venues.models import Venue, VenueStatus
 
 
 def _administered(request) -> Venue | None:
@@ -28,32 +28,64 @@ def venue_code_url(request, venue: Venue) -> str:
 @login_required
 @require_http_methods(["GET", "POST"])
 def venue_home(request):
-    """The administrator's venue; declaring one if they have none yet."""
+    """The administrator's venue: declaring one if they have none yet; its status while it
+    waits for approval; correcting and resubmitting it when rejected."""
     venue = _administered(request)
     if venue is None:
-        form = VenueForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                services.venue_register(administrator=request.user, **form.cleaned_data)
-            except DomainError as exc:
-                form.add_error(exc.field, exc.message)
-            else:
-                return redirect("venues:home")
-        return render(request, "venues/register.html", {"form": form})
+        return _declare(request)
+    if venue.status == VenueStatus.REJECTED:
+        return _resubmit(request, venue)
+    if request.method == "POST":
+        return redirect("venues:home")
+    if venue.status == VenueStatus.PENDING:
+        return render(request, "venues/home.html", {"venue": venue})
+    return render(request, "venues/home.html", _approved_context(request, venue))
+
+
+def _declare(request):
+    form = VenueForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.venue_register(administrator=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            form.add_error(exc.field, exc.message)
+        else:
+            return redirect("venues:home")
+    return render(request, "venues/register.html", {"form": form})
+
+
+def _resubmit(request, venue: Venue):
+    form = VenueForm(request.POST or None, initial=VenueForm.initial_for(venue))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.venue_resubmit(venue=venue, **form.cleaned_data)
+        except DomainError as exc:
+            form.add_error(exc.field, exc.message)
+        else:
+            messages.success(request, _("已重新提交，请等待所在地卫健部门审核。"))
+            return redirect("venues:home")
+    return render(request, "venues/home.html", {"venue": venue, "form": form})
+
+
+def _approved_context(request, venue: Venue) -> dict:
     checkins = Paginator(checkins_for_venue(venue=venue, day=timezone.localdate()), 30).get_page(
         request.GET.get("page")
     )
-    return render(
-        request,
-        "venues/home.html",
-        {
-            "venue": venue,
-            "inspectors": venue.inspectors.select_related("user").order_by("bound_at"),
-            "checkins": checkins,
-            "scan_url": venue_code_url(request, venue),
-            "alerts": alerts_for_venue(venue=venue).filter(acknowledged_at__isnull=True)[:50],
-        },
-    )
+    return {
+        "venue": venue,
+        "inspectors": venue.inspectors.select_related("user").order_by("bound_at"),
+        "checkins": checkins,
+        "scan_url": venue_code_url(request, venue),
+        "alerts": alerts_for_venue(venue=venue).filter(acknowledged_at__isnull=True)[:50],
+    }
+
+
+def _unusable(request, venue: Venue) -> HttpResponse | None:
+    """A page saying why, when this venue's code and declaration code do nothing yet."""
+    reason = selectors.venue_unusable_reason(venue)
+    if reason is None:
+        return None
+    return render(request, "venues/unusable.html", {"message": reason}, status=403)
 
 
 @login_required
@@ -64,6 +96,9 @@ def poster(request, fmt: str):
         return HttpResponse(status=404)
     if venue is None:
         return redirect("venues:home")
+    refused = _unusable(request, venue)
+    if refused:
+        return refused
     url = venue_code_url(request, venue)
     if fmt == "pdf":
         body, content_type = posters.poster_pdf(venue, url), "application/pdf"
@@ -80,7 +115,7 @@ def poster(request, fmt: str):
 @require_POST
 def regenerate_declaration_code(request):
     venue = _administered(request)
-    if venue is not None:
+    if venue is not None and venue.is_approved:
         services.declaration_code_regenerate(venue=venue)
         messages.success(request, _("已更换场所申报码，旧申报码不能再绑定新的检测员。"))
     return redirect("venues:home")
@@ -90,7 +125,7 @@ def regenerate_declaration_code(request):
 @require_POST
 def reissue_poster(request):
     venue = _administered(request)
-    if venue is not None:
+    if venue is not None and venue.is_approved:
         services.poster_reissue(venue=venue)
         messages.success(
             request, _("已重新签发场所码，旧海报扫码将显示“此场所码已作废”。请打印新海报。")
@@ -141,7 +176,7 @@ def inspector_bind(request):
 def checkins_export(request):
     """Today's check-ins as CSV (masked; cells that a spreadsheet would run are neutralised)."""
     venue = _administered(request)
-    if venue is None:
+    if venue is None or not venue.is_approved:
         raise Http404
     day = timezone.localdate()
     body = checkins_csv(checkins_for_venue(venue=venue, day=day))

@@ -19,7 +19,9 @@
   }
   function show(id) { ["person", "error", "done"].forEach(function (x) { $(x).hidden = x !== id; }); }
   function fail(data) {
-    $("error-text").textContent = (data.code && data.code[0]) || data.detail || text.failed;
+    // A refused code answers {"code": [message]}; other refusals {"detail": message, "code": id}.
+    var message = Array.isArray(data.code) ? data.code[0] : data.detail;
+    $("error-text").textContent = message || text.failed;
     show("error");
   }
   function paint(el, colour) {
@@ -42,7 +44,6 @@
       $("p-name").textContent = preview.name;
       $("p-id").textContent = preview.id_number;
       $("p-colour").textContent = preview.colour_label;
-      $("p-reasons").textContent = preview.reasons.map(function (r) { return r.text; }).join("；");
       $("p-test").textContent = preview.test_line;
       $("p-decision").textContent = preview.decision;
       paint($("person"), preview.colour);
@@ -72,7 +73,8 @@
     };
     post(form.dataset.manual, body).then(function (res) {
       if (!res.ok) {
-        $("m-errors").textContent = Object.keys(res.data).map(function (k) {
+        // A refusal (403, 429) carries one message in "detail"; bad input, field errors.
+        $("m-errors").textContent = res.data.detail || Object.keys(res.data).map(function (k) {
           return [].concat(res.data[k]).join(" ");
         }).join("；");
         return;

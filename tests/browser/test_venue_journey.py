@@ -13,7 +13,7 @@ from PIL import Image
 from checkins.models import CheckIn
 from healthcode.models import User
 from nucleic.services import policy_create
-from tests.factories import PASSWORD, add_flag, make_resident, post_result
+from tests.factories import PASSWORD, add_flag, make_officer, make_resident, post_result
 from venues.models import Venue, VenueInspector
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -38,7 +38,32 @@ def test_declare_download_bind_and_scan(site, phone_page, artifacts_dir):
     page.fill("#id_region_code", "330106")
     page.fill("#id_address", "文三路 100 号")
     page.select_option("#id_category", "supermarket")
+    page.fill("#id_credit_code", "91330106MA28XY0A1X")  # one character wrong
     page.click("main button[type=submit]")
+    page.wait_for_selector("text=校验位不正确")
+    page.fill("#id_credit_code", "91330106MA28XY0A1T")
+    page.click("main button[type=submit]")
+    # Pending: no poster, no declaration code, until an officer of 330106 approves it.
+    page.wait_for_selector("#venue-status")
+    assert "待审核" in page.inner_text("#venue-status")
+    assert page.query_selector("#declaration-code") is None
+    page.screenshot(path=os.path.join(artifacts_dir, "venue-pending.png"), full_page=True)
+    page.click("text=退出")
+
+    # A health officer of the district approves it on the queue page.
+    officer = make_officer(region_codes=["330100"], phone="13511110009")
+    log_in(page, site, officer.user.phone, "/officer/venues/")
+    page.wait_for_url(f"{site}/officer/venues/")
+    card = page.locator(".venue-pending", has_text="西湖区文三路联华超市")
+    assert "91330106MA28XY0A1T" in card.inner_text() and "校验位正确" in card.inner_text()
+    assert "135****0000" in card.inner_text() and "13511110000" not in page.content()
+    page.screenshot(path=os.path.join(artifacts_dir, "officer-venues.png"), full_page=True)
+    card.locator("button.approve").click()
+    page.wait_for_selector("#queue-empty")
+    assert Venue.objects.get().status == "approved"
+    page.click("text=退出")
+
+    log_in(page, site, "13511110000", "/venue/")
     page.wait_for_selector("#declaration-code")
     page.screenshot(path=os.path.join(artifacts_dir, "venue-home.png"), full_page=True)
     declaration_code = page.inner_text("#declaration-code").strip()
@@ -100,7 +125,8 @@ def test_declare_download_bind_and_scan(site, phone_page, artifacts_dir):
     assert "红码" in page.inner_text("#alerts") and "孙*" in page.inner_text("#alerts")
 
 
-def test_inspector_pastes_a_code_and_confirms_with_fever(site, phone_page, artifacts_dir):
+def test_inspector_pastes_a_code_and_confirms_with_fever(site, phone_page, artifacts_dir, settings):
+    settings.MANUAL_CHECKIN_RATE_PER_INSPECTOR = "1/hour"
     from checkins.models import Alert
     from healthcode import tokens
     from tests.factories import make_venue
@@ -127,6 +153,7 @@ def test_inspector_pastes_a_code_and_confirms_with_fever(site, phone_page, artif
     page.wait_for_selector("#person:not([hidden])")
     assert page.inner_text("#p-name") == "吴*明"
     assert page.inner_text("#p-colour") == "绿码"
+    assert page.query_selector("#p-reasons") is None
     assert page.inner_text("#confirm") == "确认放行"
     page.check("input[name=band][value=fever]")
     assert page.inner_text("#confirm") == "确认拦截"
@@ -146,6 +173,14 @@ def test_inspector_pastes_a_code_and_confirms_with_fever(site, phone_page, artif
     page.click("#m-submit")
     page.wait_for_selector("#done:not([hidden])")
     assert "周*伯" in page.inner_text("#done-why") and "未注册" in page.inner_text("#done-why")
+
+    # A second one within the hour is over this test's allowance: the page says so.
+    page.click("#next")  # the manual form stays open
+    page.fill("#m-name", "周老叔")
+    page.click("#m-submit")
+    page.wait_for_selector("#m-errors:has-text('手工登记过于频繁')")
+    assert "秒后再试" in page.inner_text("#m-errors")
+    assert not CheckIn.objects.filter(manual_name="周老叔").exists()
 
     # The venue's administrator sees the alert.
     page.click("text=退出")

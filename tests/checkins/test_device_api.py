@@ -1,6 +1,8 @@
 import datetime as dt
+import json
 
 import pytest
+from django.forms.models import model_to_dict
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -43,7 +45,7 @@ def test_a_scanned_code_passes_and_is_recorded(device, resident):
     body = post(device, {"code": token, "temperature": "36.5"}).json()
     assert body["decision"] == "pass" and body["colour"] == "green"
     assert body["person"] == {"name": resident.masked_name, "id_number": resident.masked_id_number}
-    assert body["reasons"][0]["code"] == "no_abnormality" and body["test"]["state"] == "negative"
+    assert body["test"]["state"] == "negative" and "line" in body["test"]
     checkin = CheckIn.objects.get(public_id=body["checkin_id"])
     assert (checkin.method, checkin.venue, checkin.temperature_band) == (
         "device",
@@ -73,12 +75,37 @@ def test_an_id_card_read(device, resident):
         {"id_type": "resident_id", "id_number": resident.id_number.lower(), "name": resident.name},
     ).json()
     assert body["decision"] == "stop" and body["colour"] == "red"
-    assert body["reasons"][0]["text"] == "隔离医学观察的密切接触者"
+    # The door sees red and 禁止通行, never the medical reason (it is the person's).
+    assert "reasons" not in body
+    assert "隔离医学观察的密切接触者" not in json.dumps(body, ensure_ascii=False)
+    assert PersonLookup.objects.get().resident == resident
     unknown = post(
         device, {"id_type": "resident_id", "id_number": "11010519491231002X", "name": "周老伯"}
     ).json()
     assert unknown["decision"] == "stop" and unknown["person"]["name"] == "周*伯"
     assert unknown["person"]["id_number"] == "1101**********002X"
+    # An ID card that matches nobody is a lookup too, masked.
+    lookup = PersonLookup.objects.get(resident=None)
+    assert (lookup.machine, lookup.channel) == (f"device {device.row.pk}", "device")
+    assert lookup.subject_masked_id == "1101**********002X"
+    assert "11010519491231002X" not in repr(model_to_dict(lookup))
+
+
+def test_a_pending_or_rejected_venues_device_does_nothing_and_says_why(resident):
+    for status, message in [("pending", "尚未通过审核"), ("rejected", "已被驳回：名称与执照不符")]:
+        _row, key = Device.create_with_key(venue=make_venue(status=status), name="闸机")
+        api = APIClient()
+        api.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+        token = tokens.issue(public_id=resident.public_id, now=timezone.now()).token
+        for body in (
+            {"code": token},
+            {"id_type": "resident_id", "id_number": resident.id_number, "name": resident.name},
+        ):
+            response = post(api, body)
+            assert response.status_code == 403
+            assert message in response.json()["detail"]
+    assert not CheckIn.objects.exists() and not PersonLookup.objects.exists()
+    assert not Alert.objects.exists()
 
 
 @pytest.mark.parametrize(

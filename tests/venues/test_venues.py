@@ -112,23 +112,34 @@ def test_venue_page_declares_a_venue_with_field_errors_in_chinese(client):
     )
     body = page.content.decode()
     assert "请填写场所全称" in body and "6位数字" in body and "请填写详细地址" in body
+    assert "请填写统一社会信用代码" in body
+    good = {
+        "full_name": "文三路 小学",
+        "region_code": "330106",
+        "address": "文三路 1 号",
+        "category": "school",
+        "entry_rule": "48",
+    }
+    for code, message in [
+        ("91350100M000100Y44", "校验位不正确"),
+        ("91350100M00010", "应为18位"),
+        ("91350100M000100O43", "含有无效字符"),
+    ]:
+        page = client.post(reverse("venues:home"), {**good, "credit_code": code})
+        assert message in page.content.decode()
     assert not Venue.objects.exists()
-    client.post(
-        reverse("venues:home"),
-        {
-            "full_name": "文三路 小学",
-            "region_code": "330106",
-            "address": "文三路 1 号",
-            "category": "school",
-            "entry_rule": "48",
-        },
-    )
+    client.post(reverse("venues:home"), {**good, "credit_code": "91350100m000100y43"})
     venue = Venue.objects.get()
     assert (venue.administrator, venue.required_test_hours, venue.default_stay_minutes) == (
         admin,
         48,
         480,
     )
+    assert (venue.status, venue.credit_code) == ("pending", "91350100M000100Y43")
+    page = client.get(reverse("venues:home")).content.decode()
+    assert "待审核" in page and venue.declaration_code not in page  # not before approval
+    venue.status = "approved"
+    venue.save()
     assert venue.declaration_code in client.get(reverse("venues:home")).content.decode()
 
 

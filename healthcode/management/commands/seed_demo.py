@@ -10,12 +10,12 @@ from checkins.models import Device, GridWorker
 from healthcode import services
 from healthcode.apikeys import hash_key
 from healthcode.idnumbers import IdType, resident_id_check_char
-from healthcode.models import HealthCode, Resident, User
+from healthcode.models import HealthCode, HealthOfficer, Resident, User
 from nucleic import services as nucleic_services
 from nucleic.models import Lab, LabToken, TestPolicy
 from venues import codes
 from venues import services as venue_services
-from venues.models import Venue
+from venues.models import Venue, VenueStatus
 
 DEMO_PASSWORD = "demo-pass-2026"
 DEMO_LAB_KEY = "lab_demo_key_for_local_use_only"
@@ -25,6 +25,8 @@ INSPECTOR_PHONE = "13900000003"
 GRID_WORKER_PHONE = "13900000004"
 DEMO_DEVICE_KEY = "dev_demo_key_for_local_use_only"
 OFFICER_PHONE = "13900000001"
+DEMO_VENUE_REGION = "330106"  # 杭州市西湖区
+DEMO_VENUE_CREDIT_CODE = "91330106MA28XY0A1T"  # made up; its GB 32100 check character is right
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 
 
@@ -149,6 +151,10 @@ class Command(BaseCommand):
                 phone=OFFICER_PHONE, password=DEMO_PASSWORD, is_staff=True
             )
         officer.groups.add(group)
+        # Approves the venues declared in the demo venue's district at /officer/venues/.
+        HealthOfficer.objects.get_or_create(
+            user=officer, defaults={"region_codes": [DEMO_VENUE_REGION]}
+        )
 
     def _lab(self) -> LabToken:
         lab, _ = Lab.objects.get_or_create(name="演示检测机构", defaults={"region_code": "330106"})
@@ -165,10 +171,14 @@ class Command(BaseCommand):
         venue = Venue.objects.filter(administrator=admin).first() or venue_services.venue_register(
             administrator=admin,
             full_name="西湖区文三路联华超市（演示）",
-            region_code="330106",
+            region_code=DEMO_VENUE_REGION,
             address="杭州市西湖区文三路 100 号",
             category="supermarket",
+            credit_code=DEMO_VENUE_CREDIT_CODE,
         )
+        if venue.status == VenueStatus.PENDING:
+            officer = HealthOfficer.objects.get(user__phone=OFFICER_PHONE)
+            venue = venue_services.venue_approve(venue=venue, officer=officer)
         inspector = User.objects.filter(phone=INSPECTOR_PHONE).first() or (
             User.objects.create_user(phone=INSPECTOR_PHONE, password=DEMO_PASSWORD)
         )
@@ -192,7 +202,10 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"  resident  {phone}  {name}  {code.get_colour_display()}  {code.test_line}"
             )
-        self.stdout.write(f"  officer   {OFFICER_PHONE}  (risk flags, policies: API and /admin/)")
+        self.stdout.write(
+            f"  officer   {OFFICER_PHONE}  venue approvals for {DEMO_VENUE_REGION}: "
+            "/officer/venues/; risk flags, policies: API and /admin/"
+        )
         self.stdout.write(f"  staff     {STAFF_PHONE}  (superuser: /admin/, API verify)")
         self.stdout.write(
             f"  venue     {VENUE_ADMIN_PHONE}  administrator of {venue.full_name}: /venue/"
