@@ -7,16 +7,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import permissions, serializers, status
-from rest_framework.authtoken.models import Token
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from healthcode import idnumbers, services, tokens
+from healthcode import idnumbers, lockout, services, tokens
+from healthcode.authentication import api_token_issue
 from healthcode.errors import DomainError
 from healthcode.forms import CONTACT_CHOICES, clean_id_fields, contact_history_flags
 from healthcode.idnumbers import IdType
 from healthcode.ingest import parse_body
 from healthcode.selectors import ensure_current, health_code_current, resident_from_token
+from healthcode.throttling import REGISTRATION_MESSAGE, RegistrationThrottle, TooManyAttempts
 
 
 def _django_to_drf(func, value):
@@ -58,6 +59,10 @@ def test_out(code) -> dict:
 class RegisterApi(APIView):
     permission_classes = [permissions.AllowAny]
     authentication_classes: list = []
+    throttle_classes = [RegistrationThrottle]  # per IP, shared with the page
+
+    def throttled(self, request, wait):
+        raise TooManyAttempts(wait=wait or 3600, message=REGISTRATION_MESSAGE)
 
     class RegisterInputSerializer(serializers.Serializer):
         name = serializers.CharField(max_length=64)
@@ -129,7 +134,10 @@ class RegisterApi(APIView):
 
 
 class TokenLoginApi(APIView):
-    """Exchange phone and password for an API token (``Authorization: Token <key>``)."""
+    """Exchange phone and password for an API token (``Authorization: Token <key>``).
+
+    The token works for API_TOKEN_TTL_DAYS, until the password changes, or until the next
+    log-in issues another. Too many wrong passwords for the account or from the IP: 429."""
 
     permission_classes = [permissions.AllowAny]
     authentication_classes: list = []
@@ -149,14 +157,17 @@ class TokenLoginApi(APIView):
             phone = idnumbers.clean_phone(data.validated_data["phone"])
         except DjangoValidationError:
             phone = data.validated_data["phone"]
+        # The request goes to authenticate so that django-axes counts and refuses by IP too.
         user = authenticate(request, phone=phone, password=data.validated_data["password"])
+        if user is None and getattr(request, "axes_locked_out", False):
+            wait = lockout.lockout_wait_seconds(request, {"phone": phone})
+            raise TooManyAttempts(wait=wait, message=lockout.LOCKED_MESSAGE)
         if user is None:
             return Response(
                 {"detail": _("手机号码或密码不正确。"), "code": "invalid_login"},
                 status=status.HTTP_400_BAD_REQUEST,
             )
-        token, _created = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        return Response({"token": api_token_issue(user=user).key})
 
 
 class MyCodeApi(APIView):
