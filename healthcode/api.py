@@ -5,7 +5,7 @@ from django.contrib.auth import authenticate, password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -109,7 +109,13 @@ class RegisterApi(APIView):
     class RegisterOutputSerializer(serializers.Serializer):
         public_id = serializers.UUIDField()
 
-    @extend_schema(request=RegisterInputSerializer, responses={201: RegisterOutputSerializer})
+    @extend_schema(
+        request=RegisterInputSerializer,
+        responses={
+            201: RegisterOutputSerializer,
+            429: OpenApiResponse(description="注册请求过于频繁（按 IP 计），见 Retry-After"),
+        },
+    )
     def post(self, request):
         data = self.RegisterInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -148,7 +154,10 @@ class TokenLoginApi(APIView):
 
     @extend_schema(
         request=TokenLoginInputSerializer,
-        responses={200: inline_serializer("TokenOut", {"token": serializers.CharField()})},
+        responses={
+            200: inline_serializer("TokenOut", {"token": serializers.CharField()}),
+            429: OpenApiResponse(description="登录失败次数过多（按账号或 IP 计），见 Retry-After"),
+        },
     )
     def post(self, request):
         data = self.TokenLoginInputSerializer(data=request.data)

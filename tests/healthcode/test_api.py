@@ -53,7 +53,9 @@ def test_me_code_with_a_session(api, resident):
 
 
 def test_me_code_needs_authentication(api):
-    assert api.get(reverse("api-me-code")).status_code in (401, 403)
+    response = api.get(reverse("api-me-code"))
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Token"
 
 
 def _token_for(resident, now):
