@@ -194,3 +194,54 @@ def test_the_cache_down_warning_names_no_person_or_address(redis_down):
     assert warnings
     for message in warnings:
         assert "10.8.8.8" not in message and "13512345678" not in message
+
+
+# --- Whose address ----------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("proxies", "forwarded", "expected"),
+    [
+        (0, "", "10.0.0.9"),
+        (0, "1.2.3.4", "10.0.0.9"),  # no proxy trusted: a client's header is ignored
+        (1, "1.2.3.4, 5.6.7.8", "5.6.7.8"),  # what our one proxy saw, not what was forged
+        (2, "1.2.3.4, 5.6.7.8", "1.2.3.4"),
+        (2, "5.6.7.8", "5.6.7.8"),
+        (1, "", "10.0.0.9"),
+    ],
+)
+def test_the_client_ip_trusts_only_the_configured_proxies(settings, proxies, forwarded, expected):
+    from django.test import RequestFactory
+
+    from healthcode.throttling import client_ip
+
+    settings.TRUSTED_PROXY_COUNT = proxies
+    request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.9", HTTP_X_FORWARDED_FOR=forwarded)
+    assert client_ip(request) == expected
+
+
+def test_behind_a_proxy_each_client_has_its_own_registration_budget(three_an_hour, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    proxy = "172.16.0.1"
+    for _ in range(3):
+        APIClient().post(
+            reverse("api-residents"),
+            registration_data(),
+            format="json",
+            REMOTE_ADDR=proxy,
+            HTTP_X_FORWARDED_FOR="1.1.1.1",
+        )
+    forged = APIClient().post(
+        reverse("api-residents"),
+        registration_data(),
+        format="json",
+        REMOTE_ADDR=proxy,
+        HTTP_X_FORWARDED_FOR="9.9.9.9, 1.1.1.1",  # a forged first hop changes nothing
+    )
+    assert forged.status_code == 429
+    other = APIClient().post(
+        reverse("api-residents"),
+        registration_data(),
+        format="json",
+        REMOTE_ADDR=proxy,
+        HTTP_X_FORWARDED_FOR="2.2.2.2",
+    )
+    assert other.status_code == 201
