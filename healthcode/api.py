@@ -176,6 +176,7 @@ class TokenLoginApi(APIView):
                 {"detail": _("手机号码或密码不正确。"), "code": "invalid_login"},
                 status=status.HTTP_400_BAD_REQUEST,
             )
+        lockout.login_succeeded(user=user)
         return Response({"token": api_token_issue(user=user).key})
 
 

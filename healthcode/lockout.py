@@ -14,6 +14,7 @@ from axes.handlers.database import AxesDatabaseHandler
 from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_client_username
 from axes.models import AccessAttempt
+from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Sum
@@ -90,6 +91,12 @@ class LoginLockoutHandler(AxesDatabaseHandler):
                     ends.append(at + cool_off(request))
                     break
         return max(ends, default=None)
+
+
+def login_succeeded(*, user) -> None:
+    """Clear the account's failures after a log-in that did not go through ``login()`` (the
+    token API): axes does it itself on ``user_logged_in``, which only sessions send."""
+    axes_reset(username=user.get_username())
 
 
 def lockout_wait_seconds(request, credentials=None) -> int:

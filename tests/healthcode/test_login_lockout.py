@@ -92,6 +92,18 @@ def test_nine_wrong_passwords_then_the_right_one_logs_in(staff_user):
     assert response.status_code == 302 and logged_in
 
 
+@pytest.mark.parametrize("path", LOG_INS)
+def test_a_success_clears_the_accounts_failures(staff_user, path):
+    log_in = LOG_INS[path]
+    for _ in range(9):
+        log_in(STAFF_PHONE, "wrong-guess")
+    assert log_in(STAFF_PHONE, STAFF_PASSWORD)[1]
+    for _ in range(9):  # 18 in all, but only 9 since the success
+        log_in(STAFF_PHONE, "wrong-guess")
+    response, logged_in = log_in(STAFF_PHONE, STAFF_PASSWORD)
+    assert response.status_code in (200, 302) and logged_in
+
+
 def test_the_account_is_locked_from_every_ip(staff_user):
     for n in range(10):
         page_log_in(STAFF_PHONE, "wrong-guess", ip=f"10.2.0.{n}")
