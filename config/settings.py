@@ -250,6 +250,10 @@ API_TOKEN_TTL_DAYS = env_int("API_TOKEN_TTL_DAYS", 30, minimum=1)
 # session ends this many hours after log-in however active it is (a working day), so a
 # phone left at a checkpoint does not stay signed in. Residents keep Django's default.
 STAFF_SESSION_HOURS = env_int("STAFF_SESSION_HOURS", 10, minimum=1)
+if STAFF_SESSION_HOURS * 3600 > 1209600:  # Django's SESSION_COOKIE_AGE, two weeks
+    raise ImproperlyConfigured(
+        "STAFF_SESSION_HOURS must not exceed 336: staff sessions may not outlive residents'."
+    )
 
 # --- Health codes ---------------------------------------------------------------------------
 # The QR on a phone is a signed token valid for this many seconds; the page fetches a fresh

@@ -62,7 +62,9 @@ class RegisterApi(APIView):
     throttle_classes = [RegistrationThrottle]  # per IP, shared with the page
 
     def throttled(self, request, wait):
-        raise TooManyAttempts(wait=wait or 3600, message=REGISTRATION_MESSAGE)
+        raise TooManyAttempts(
+            wait=wait or RegistrationThrottle.window_seconds, message=REGISTRATION_MESSAGE
+        )
 
     class RegisterInputSerializer(serializers.Serializer):
         name = serializers.CharField(max_length=64)
