@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",
+    "axes",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "healthcode",
@@ -76,6 +77,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out log-in into its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -106,6 +109,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts -------------------------------------------------------------------------------
 AUTH_USER_MODEL = "healthcode.User"
+# django-axes first: it refuses a locked-out log-in before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "healthcode:code"
 LOGOUT_REDIRECT_URL = "login"
@@ -145,6 +153,10 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
+            # Throttles read the cache on every guarded request and fail open when Redis is
+            # down (healthcode.throttling); a short timeout keeps an unreachable Redis from
+            # hanging those requests instead of refusing fast.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
     CELERY_BROKER_URL = REDIS_URL
@@ -198,9 +210,11 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # Token first: DRF answers an unauthenticated request with the first class's
+    # WWW-Authenticate challenge, so clients get 401 (log in) rather than 403 (forbidden).
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "healthcode.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -217,6 +231,57 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+
+# --- Guessing limits -------------------------------------------------------------------------
+# Log-in (django-axes, database handler so it holds with Redis down): an account is locked
+# after LOGIN_FAILURE_LIMIT wrong passwords, an IP after LOGIN_IP_FAILURE_LIMIT (any accounts),
+# each for LOGIN_COOLOFF_MINUTES after its last counted failure. 10 leaves room for a resident
+# fumbling a password on a phone keypad; the IP limit is higher because mobile carriers put
+# many people behind one address (CGNAT), and one person's typos must not lock the others.
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10, minimum=1)
+LOGIN_IP_FAILURE_LIMIT = env_int("LOGIN_IP_FAILURE_LIMIT", 50, minimum=1)
+LOGIN_COOLOFF_MINUTES = env_int("LOGIN_COOLOFF_MINUTES", 15, minimum=1)
+AXES_HANDLER = "healthcode.lockout.LoginLockoutHandler"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one reaching its limit locks
+AXES_FAILURE_LIMIT = "healthcode.lockout.failure_limit"  # read LOGIN_* at each attempt
+AXES_COOLOFF_TIME = "healthcode.lockout.cool_off"
+AXES_RESET_ON_SUCCESS = True  # a successful log-in clears that account's count (not the IP's)
+# Attempts during a lock-out are refused without being counted, so the wait shown is the
+# real one and cannot be stretched by the attacker's own retries.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_USERNAME_CALLABLE = "healthcode.lockout.login_account"
+AXES_CLIENT_IP_CALLABLE = "healthcode.throttling.client_ip"
+AXES_LOCKOUT_CALLABLE = "healthcode.lockout.lockout_response"
+AXES_SENSITIVE_PARAMETERS = ["username", "phone", "ip_address"]  # masked in axes' log lines
+AXES_DISABLE_ACCESS_LOG = True  # no row per successful log-in: minimal collection
+# Behind N reverse proxies the client is the N-th address from the right of X-Forwarded-For;
+# with 0 it is REMOTE_ADDR. Per-IP limits need this right: wrong, every client shares the
+# proxy's address (and one lock-out locks everyone), or a client can forge its address.
+TRUSTED_PROXY_COUNT = env_int(
+    "TRUSTED_PROXY_COUNT", 1 if env_bool("BEHIND_TLS_PROXY", False) else 0, minimum=0
+)
+# Registration (page and API share one budget per IP): enough for a family or a community
+# office signing people up on one connection, far too few to mass-create accounts or to probe
+# which phone and ID numbers are already registered.
+REGISTRATION_PER_IP_PER_HOUR = env_int("REGISTRATION_PER_IP_PER_HOUR", 30, minimum=1)
+# Lab and device keys: after this many unknown keys from one IP within the window, every key
+# attempt from that IP gets 429 until the window passes. Revoked keys do not count, so one
+# forgotten gate retrying its old key does not shut out its neighbours behind the same NAT.
+API_KEY_FAILURE_LIMIT = env_int("API_KEY_FAILURE_LIMIT", 20, minimum=1)
+API_KEY_FAILURE_WINDOW_MINUTES = env_int("API_KEY_FAILURE_WINDOW_MINUTES", 15, minimum=1)
+
+# --- Session and token lifetimes ----------------------------------------------------------
+# An API token (POST /api/v1/auth/token) stops working this many days after it was issued;
+# a password change revokes it at once (healthcode.authentication).
+API_TOKEN_TTL_DAYS = env_int("API_TOKEN_TTL_DAYS", 30, minimum=1)
+# Staff, inspectors, grid workers and officers see other people's status: their browser
+# session ends this many hours after log-in however active it is (a working day), so a
+# phone left at a checkpoint does not stay signed in. Residents keep Django's default.
+STAFF_SESSION_HOURS = env_int("STAFF_SESSION_HOURS", 10, minimum=1)
+if STAFF_SESSION_HOURS * 3600 > 1209600:  # Django's SESSION_COOKIE_AGE, two weeks
+    raise ImproperlyConfigured(
+        "STAFF_SESSION_HOURS must not exceed 336: staff sessions may not outlive residents'."
+    )
 
 # --- Health codes ---------------------------------------------------------------------------
 # The QR on a phone is a signed token valid for this many seconds; the page fetches a fresh

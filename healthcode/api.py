@@ -5,18 +5,19 @@ from django.contrib.auth import authenticate, password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import permissions, serializers, status
-from rest_framework.authtoken.models import Token
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from healthcode import idnumbers, services, tokens
+from healthcode import idnumbers, lockout, services, tokens
+from healthcode.authentication import api_token_issue
 from healthcode.errors import DomainError
 from healthcode.forms import CONTACT_CHOICES, clean_id_fields, contact_history_flags
 from healthcode.idnumbers import IdType
 from healthcode.ingest import parse_body
 from healthcode.selectors import ensure_current, health_code_current, resident_from_token
+from healthcode.throttling import REGISTRATION_MESSAGE, RegistrationThrottle, TooManyAttempts
 
 
 def _django_to_drf(func, value):
@@ -58,6 +59,12 @@ def test_out(code) -> dict:
 class RegisterApi(APIView):
     permission_classes = [permissions.AllowAny]
     authentication_classes: list = []
+    throttle_classes = [RegistrationThrottle]  # per IP, shared with the page
+
+    def throttled(self, request, wait):
+        raise TooManyAttempts(
+            wait=wait or RegistrationThrottle.window_seconds, message=REGISTRATION_MESSAGE
+        )
 
     class RegisterInputSerializer(serializers.Serializer):
         name = serializers.CharField(max_length=64)
@@ -104,7 +111,13 @@ class RegisterApi(APIView):
     class RegisterOutputSerializer(serializers.Serializer):
         public_id = serializers.UUIDField()
 
-    @extend_schema(request=RegisterInputSerializer, responses={201: RegisterOutputSerializer})
+    @extend_schema(
+        request=RegisterInputSerializer,
+        responses={
+            201: RegisterOutputSerializer,
+            429: OpenApiResponse(description="注册请求过于频繁（按 IP 计），见 Retry-After"),
+        },
+    )
     def post(self, request):
         data = self.RegisterInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -129,7 +142,10 @@ class RegisterApi(APIView):
 
 
 class TokenLoginApi(APIView):
-    """Exchange phone and password for an API token (``Authorization: Token <key>``)."""
+    """Exchange phone and password for an API token (``Authorization: Token <key>``).
+
+    The token works for API_TOKEN_TTL_DAYS, until the password changes, or until the next
+    log-in issues another. Too many wrong passwords for the account or from the IP: 429."""
 
     permission_classes = [permissions.AllowAny]
     authentication_classes: list = []
@@ -140,7 +156,10 @@ class TokenLoginApi(APIView):
 
     @extend_schema(
         request=TokenLoginInputSerializer,
-        responses={200: inline_serializer("TokenOut", {"token": serializers.CharField()})},
+        responses={
+            200: inline_serializer("TokenOut", {"token": serializers.CharField()}),
+            429: OpenApiResponse(description="登录失败次数过多（按账号或 IP 计），见 Retry-After"),
+        },
     )
     def post(self, request):
         data = self.TokenLoginInputSerializer(data=request.data)
@@ -149,14 +168,18 @@ class TokenLoginApi(APIView):
             phone = idnumbers.clean_phone(data.validated_data["phone"])
         except DjangoValidationError:
             phone = data.validated_data["phone"]
+        # The request goes to authenticate so that django-axes counts and refuses by IP too.
         user = authenticate(request, phone=phone, password=data.validated_data["password"])
+        if user is None and getattr(request, "axes_locked_out", False):
+            wait = lockout.lockout_wait_seconds(request, {"phone": phone})
+            raise TooManyAttempts(wait=wait, message=lockout.LOCKED_MESSAGE)
         if user is None:
             return Response(
                 {"detail": _("手机号码或密码不正确。"), "code": "invalid_login"},
                 status=status.HTTP_400_BAD_REQUEST,
             )
-        token, _created = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        lockout.login_succeeded(user=user)
+        return Response({"token": api_token_issue(user=user).key})
 
 
 class MyCodeApi(APIView):

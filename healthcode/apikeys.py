@@ -1,5 +1,6 @@
 """API keys for machines (labs, scan devices): only a SHA-256 of the key is stored, the key
-is shown once at issue, and a revoked key is refused outright."""
+is shown once at issue, and a revoked key is refused outright. Too many unknown keys from one
+IP and every key from it gets 429 for a while (healthcode.throttling.KeyFailureThrottle)."""
 
 import hashlib
 import secrets
@@ -9,6 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
+
+from healthcode.throttling import KEY_FAILURE_MESSAGE, KeyFailureThrottle, TooManyAttempts
 
 
 def hash_key(key: str) -> str:
@@ -54,12 +57,17 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             return None
         if len(header) != 2:
             raise exceptions.AuthenticationFailed(_("Authorization 头格式应为 Bearer <令牌>。"))
+        guard = KeyFailureThrottle()
+        wait = guard.blocked_for(request)
+        if wait is not None:  # even a right key: the IP is guessing
+            raise TooManyAttempts(wait=wait, message=KEY_FAILURE_MESSAGE)
         row = (
             self.model.objects.select_related(*self.select_related)
             .filter(key_hash=hash_key(header[1]))
             .first()
         )
         if row is None:
+            guard.record_failure()
             raise exceptions.AuthenticationFailed(self.invalid_message)
         if row.is_revoked:
             raise exceptions.AuthenticationFailed(self.revoked_message)

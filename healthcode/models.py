@@ -39,6 +39,10 @@ class User(AbstractUser):
     first_name = None
     last_name = None
     phone = models.CharField(_("手机号码"), max_length=11, unique=True)
+    # API tokens issued before this instant are refused (healthcode.authentication).
+    password_changed_at = models.DateTimeField(
+        _("密码修改时间"), null=True, blank=True, editable=False
+    )
 
     USERNAME_FIELD = "phone"
     REQUIRED_FIELDS: list[str] = []
@@ -51,6 +55,16 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return masking.mask_phone(self.phone)
+
+    # Every way of changing a password (admin, changepassword, password forms) ends in one of
+    # these two, so stamping here revokes API tokens on all of them; the caller's save() stores it.
+    def set_password(self, raw_password):
+        super().set_password(raw_password)
+        self.password_changed_at = timezone.now()
+
+    def set_unusable_password(self):
+        super().set_unusable_password()
+        self.password_changed_at = timezone.now()
 
 
 class PopulationGroup(models.TextChoices):

@@ -1,3 +1,5 @@
+import math
+
 from django.conf import settings
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -12,6 +14,7 @@ from healthcode.errors import DomainError
 from healthcode.forms import RegistrationForm
 from healthcode.qr import qr_png
 from healthcode.selectors import health_code_current, health_code_for_user
+from healthcode.throttling import REGISTRATION_MESSAGE, RegistrationThrottle, minutes_to_wait
 
 
 @require_http_methods(["GET", "POST"])
@@ -19,6 +22,12 @@ def register(request):
     if request.user.is_authenticated and hasattr(request.user, "resident"):
         return redirect("healthcode:code")
     form = RegistrationForm(request.POST or None)
+    wait = RegistrationThrottle().refusal_wait(request) if request.method == "POST" else None
+    if wait is not None:  # per IP, shared with the API; nothing is validated or written
+        form.add_error(None, REGISTRATION_MESSAGE % {"minutes": minutes_to_wait(wait)})
+        response = render(request, "healthcode/register.html", {"form": form}, status=429)
+        response["Retry-After"] = str(math.ceil(wait))
+        return response
     if request.method == "POST" and form.is_valid():
         try:
             resident = services.resident_register(**form.service_kwargs())

@@ -1,5 +1,6 @@
 import os
 import shutil
+import uuid
 
 import pytest
 
@@ -31,13 +32,14 @@ def _tasks_in_process_unless_a_worker_is_wanted(request):
 
 
 @pytest.fixture(autouse=True)
-def _empty_cache():
-    """Throttle histories live in the cache; ids repeat between tests, so each starts clean."""
-    from django.core.cache import cache
-
-    cache.clear()
-    yield
-    cache.clear()
+def _own_cache_namespace(settings):
+    """Throttles count per IP in the cache, and every test client is 127.0.0.1: each test gets
+    its own key prefix, so no count leaks from one test into the next. (Not a flush: on Redis
+    the cache shares its database with the Celery broker a worker test may be using.)"""
+    settings.CACHES = {
+        alias: {**config, "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}
+        for alias, config in settings.CACHES.items()
+    }
 
 
 @pytest.fixture(autouse=True)

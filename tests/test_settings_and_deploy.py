@@ -60,12 +60,22 @@ def test_production_refuses_the_development_key():
         ({"DEBUG": "1", "REDIS_URL": "localhost:6379"}, "use redis://"),
         ({"DEBUG": "1", "ALLOWED_HOSTS": "a.org,,b.org"}, "empty item"),
         ({"DEBUG": "1", "HEALTHCODE_TOKEN_TTL_SECONDS": "five"}, "not a whole number"),
+        ({"DEBUG": "1", "LOGIN_FAILURE_LIMIT": "0"}, "must be at least 1"),
+        ({"DEBUG": "1", "API_TOKEN_TTL_DAYS": "soon"}, "not a whole number"),
+        ({"DEBUG": "1", "STAFF_SESSION_HOURS": "400"}, "must not exceed 336"),
     ],
 )
 def test_malformed_values_stop_start_up_with_a_clear_message(env, message):
     result = manage("check", **env)
     assert result.returncode != 0
     assert message in result.stderr
+
+
+@pytest.mark.parametrize(("env", "expected"), [({}, "0"), ({"BEHIND_TLS_PROXY": "1"}, "1")])
+def test_behind_the_tls_proxy_one_proxy_is_trusted_for_client_addresses(env, expected):
+    code = "from django.conf import settings; print(settings.TRUSTED_PROXY_COUNT)"
+    result = manage("shell", "-c", code, DEBUG="1", **env)
+    assert result.stdout.strip().splitlines()[-1] == expected, result.stderr
 
 
 def test_check_deploy_is_clean_with_a_real_key():

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from checkins.export import checkins_csv
 from checkins.selectors import alerts_for_venue, checkins_for_venue
 from healthcode.errors import DomainError
+from healthcode.roles import limit_session_if_staff
 from venues import codes, posters, selectors, services
 from venues.forms import BindForm, VenueForm
 from venues.models import Venue, VenueStatus
@@ -50,6 +51,7 @@ def _declare(request):
         except DomainError as exc:
             form.add_error(exc.field, exc.message)
         else:
+            limit_session_if_staff(request)  # so is a venue administrator's
             return redirect("venues:home")
     return render(request, "venues/register.html", {"form": form})
 
@@ -159,6 +161,7 @@ def inspector_bind(request):
         except DomainError as exc:
             form.add_error("declaration_code", exc.message)
         else:
+            limit_session_if_staff(request)  # an inspector's session ends after a working day
             messages.success(request, _("已绑定场所：%(v)s") % {"v": inspector.venue.full_name})
             return redirect("venues:bind")
     return render(
