@@ -151,3 +151,13 @@ class PhoneLoginForm(AuthenticationForm):
             return idnumbers.clean_phone(raw)
         except ValidationError:
             return raw  # authentication then fails with the generic message
+
+
+class RiskFlagFileForm(forms.Form):
+    file = forms.FileField(
+        label=_("风险人员名单文件"),
+        help_text=_(
+            "CSV（UTF-8 或 GBK，首行为表头）或 JSON；列：source, external_id, id_type, "
+            "id_number, name, kind, starts_at, ends_at, reason。每批最多 10,000 条。"
+        ),
+    )
