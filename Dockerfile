@@ -14,4 +14,5 @@ RUN DEBUG=0 ALLOWED_HOSTS=localhost \
     && useradd --system --home /app app && mkdir -p /var/lib/celery && chown app /var/lib/celery
 USER app
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4"]
+# gunicorn.conf.py: bind, workers, and an access log of paths without query strings.
+CMD ["gunicorn", "config.wsgi:application", "--config", "gunicorn.conf.py"]

@@ -27,6 +27,14 @@ from healthcode.selectors import ensure_current, resident_from_token
 from venues.models import Venue, VenueInspector
 from venues.selectors import venue_usable
 
+# A venue id the database can hold: a larger number is a field error, not an overflow (500).
+MAX_ID = 2**63 - 1
+
+
+class VenueIdField(serializers.IntegerField):
+    def __init__(self, **kwargs):
+        super().__init__(min_value=1, max_value=MAX_ID, **kwargs)
+
 
 class PersonStatusSerializer(serializers.Serializer):
     """What the door needs: masked identity, colour, pass/stop and the test line. Never the
@@ -109,7 +117,7 @@ class InspectVerifyApi(APIView):
     Records the lookup; records no check-in."""
 
     class InspectVerifyInputSerializer(serializers.Serializer):
-        venue = serializers.IntegerField()
+        venue = VenueIdField()
         code = serializers.CharField(max_length=300)
 
     @extend_schema(request=InspectVerifyInputSerializer, responses={200: PersonStatusSerializer})
@@ -133,7 +141,7 @@ class InspectConfirmApi(APIView):
     """The inspector picked the temperature band and confirmed: record the check-in."""
 
     class InspectConfirmInputSerializer(serializers.Serializer):
-        venue = serializers.IntegerField()
+        venue = VenueIdField()
         code = serializers.CharField(max_length=300)
         temperature_band = serializers.ChoiceField(choices=TemperatureBand.choices)
 
@@ -161,7 +169,7 @@ class InspectManualApi(APIView):
     recorded as 未注册."""
 
     class InspectManualInputSerializer(serializers.Serializer):
-        venue = serializers.IntegerField()
+        venue = VenueIdField()
         name = serializers.CharField(max_length=64)
         id_type = serializers.ChoiceField(choices=IdType.choices, default=IdType.RESIDENT_ID)
         id_number = serializers.CharField(max_length=40)

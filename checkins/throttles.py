@@ -77,6 +77,8 @@ class ManualCheckinPerVenueThrottle(_FailOpenRateThrottle):
             venue_id = int(data.get("venue"))
         except (TypeError, ValueError):
             return None  # the view answers 400
+        if not 0 < venue_id < 2**63:
+            return None  # not an id the database can hold: the view answers 400
         if not VenueInspector.objects.filter(user_id=request.user.pk, venue_id=venue_id).exists():
             return None
         return self.cache_format % {"ident": venue_id}

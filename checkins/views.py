@@ -1,6 +1,7 @@
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -104,4 +105,10 @@ def alert_acknowledge(request, alert_id: int):
     if not allowed:
         raise Http404
     services.alert_acknowledge(alert=alert, user=request.user)
-    return redirect(request.POST.get("next") or "checkins:alerts")
+    # Only a path on this site: a crafted ``next`` must not send the worker elsewhere.
+    next_url = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = "checkins:alerts"
+    return redirect(next_url)

@@ -7,6 +7,7 @@ selects a real Celery broker and a shared cache.
 
 from pathlib import Path
 
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -69,7 +70,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise, which answers static files itself: those stay cacheable.
+    "config.middleware.NoStoreMiddleware",
+    "config.middleware.BodySizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -218,7 +223,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "healthcode.api_schema.ErrorDocumentingAutoSchema",
     "EXCEPTION_HANDLER": "healthcode.api_errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -304,7 +309,36 @@ CHECKIN_REPEAT_SECONDS = env_int("CHECKIN_REPEAT_SECONDS", 600, minimum=0)
 MANUAL_CHECKIN_RATE_PER_INSPECTOR = env_rate("MANUAL_CHECKIN_RATE_PER_INSPECTOR", "60/hour")
 MANUAL_CHECKIN_RATE_PER_VENUE = env_rate("MANUAL_CHECKIN_RATE_PER_VENUE", "200/hour")
 
+# --- Request size ---------------------------------------------------------------------------
+# The largest request body accepted, in bytes (config.middleware.BodySizeLimitMiddleware
+# answers 413 above it, before anything reads it). A lab's full batch of 10,000 records is
+# about 2.7 MB as compact JSON with escaped Chinese names and 3.2 MB pretty-printed, over
+# Django's 2.5 MB default; 10 MiB leaves room for that and for risk flags with reasons.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int(
+    "DATA_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 * 1024, minimum=4 * 1024 * 1024
+)
+
 # --- Security -------------------------------------------------------------------------------
+# A CSRF failure answers JSON under /api/ and a Chinese page elsewhere.
+CSRF_FAILURE_VIEW = "config.errors.csrf_failure"
+# Content-Security-Policy (django-csp): scripts and styles only from our own static files
+# (no inline script or handler), nothing may frame a page (a health code in a frame is a
+# phishing kit). img-src allows data: for the images Swagger UI's stylesheet inlines.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "media-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -1,9 +1,14 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from healthcode import engine, masking, services
+from healthcode.forms import ResidentLookupForm
 from healthcode.models import (
     HealthCode,
     HealthCodeChange,
@@ -76,9 +81,44 @@ class ResidentAdmin(admin.ModelAdmin):
     # Staff see masked identities in lists; the detail page is for authorised officers.
     list_display = ["masked_name", "masked_id_number", "id_type", "region_code", "created_at"]
     list_filter = ["id_type"]
-    search_fields = ["=id_number", "=public_id"]
+    # No ID number here: a GET search puts it in the URL and so in access logs and history.
+    # Staff find a person by ID number with the POST form of lookup_view, which records it.
+    search_fields = ["=public_id"]
     readonly_fields = ["public_id", "committed_at", "created_at"]
     raw_id_fields = ["user"]
+    change_list_template = "admin/healthcode/resident/change_list.html"
+
+    def get_urls(self):
+        lookup = path(
+            "lookup/",
+            self.admin_site.admin_view(self.lookup_view),
+            name="healthcode_resident_lookup",
+        )
+        return [lookup, *super().get_urls()]
+
+    def lookup_view(self, request):
+        """Find a resident by ID type and number (POST), record the lookup, open the record."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        form = ResidentLookupForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            resident = Resident.objects.filter(
+                id_type=form.cleaned_data["id_type"], id_number=form.cleaned_data["id_number"]
+            ).first()
+            if resident is None:
+                form.add_error("id_number", _("没有登记该证件号码的居民。"))
+            else:
+                services.person_lookup_record(
+                    viewer=request.user, resident=resident, channel="admin_search"
+                )
+                return redirect(reverse("admin:healthcode_resident_change", args=[resident.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("按证件号码查找居民"),
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/healthcode/resident/lookup.html", context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         # An officer opening a resident's record is a lookup of another person: keep it.
@@ -119,7 +159,7 @@ class RiskFlagAdmin(admin.ModelAdmin):
 
     list_display = ["kind", "masked_person", "starts_at", "ends_at", "source", "entered_by"]
     list_filter = ["kind", "source"]
-    search_fields = ["=id_number", "=external_id"]
+    search_fields = ["=external_id"]  # never the ID number: it would sit in the URL
     readonly_fields = ["entered_by", "created_at", "updated_at"]
 
     @admin.display(description=_("人员"))

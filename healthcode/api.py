@@ -15,9 +15,9 @@ from healthcode.authentication import api_token_issue
 from healthcode.errors import DomainError
 from healthcode.forms import CONTACT_CHOICES, clean_id_fields, contact_history_flags
 from healthcode.idnumbers import IdType
-from healthcode.ingest import parse_body
 from healthcode.selectors import ensure_current, health_code_current, resident_from_token
 from healthcode.throttling import REGISTRATION_MESSAGE, RegistrationThrottle, TooManyAttempts
+from healthcode.uploads import UPLOAD_PARSERS, records_from_request
 
 
 def _django_to_drf(func, value):
@@ -280,10 +280,11 @@ class BatchReportSerializer(serializers.Serializer):
 class RiskFlagImportApi(APIView):
     """Health officers import risk flags (JSON or CSV, up to 10,000), idempotent per
     ``source`` + ``external_id``. Columns: source, external_id, id_type, id_number, name,
-    kind, starts_at, ends_at (optional; yellow kinds default to 14 days), reason."""
+    kind, starts_at, ends_at (optional; yellow kinds default to 14 days), reason. From a
+    browser session, post the file as ``file`` in a multipart form (with the CSRF token)."""
 
     permission_classes = [model_permission("healthcode.add_riskflag")]
-    parser_classes: list = []
+    parser_classes = UPLOAD_PARSERS
 
     @extend_schema(
         request={
@@ -291,11 +292,14 @@ class RiskFlagImportApi(APIView):
                 "RiskFlagRecords", {"records": serializers.ListField(child=serializers.DictField())}
             ),
             "text/csv": {"type": "string"},
+            "multipart/form-data": inline_serializer(
+                "RiskFlagFile", {"file": serializers.FileField(help_text=".csv 或 .json")}
+            ),
         },
         responses={200: BatchReportSerializer},
     )
     def post(self, request):
-        records = parse_body(request.body, request.content_type)
+        records = records_from_request(request)
         outcome = services.risk_flags_import(records=records, entered_by=request.user)
         return Response(BatchReportSerializer(outcome.report()).data)
 

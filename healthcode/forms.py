@@ -151,3 +151,30 @@ class PhoneLoginForm(AuthenticationForm):
             return idnumbers.clean_phone(raw)
         except ValidationError:
             return raw  # authentication then fails with the generic message
+
+
+class RiskFlagFileForm(forms.Form):
+    file = forms.FileField(
+        label=_("风险人员名单文件"),
+        help_text=_(
+            "CSV（UTF-8 或 GBK，首行为表头）或 JSON；列：source, external_id, id_type, "
+            "id_number, name, kind, starts_at, ends_at, reason。每批最多 10,000 条。"
+        ),
+    )
+
+
+class ResidentLookupForm(forms.Form):
+    """Staff find a resident by ID number through a POST, so that the number never sits in a
+    URL (browser history, access logs, Referer)."""
+
+    id_type = forms.ChoiceField(label=_("证件类型"), choices=IdType.choices)
+    id_number = forms.CharField(label=_("证件号码"), max_length=40)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("id_type") and data.get("id_number"):
+            try:
+                data["id_number"] = clean_id_fields(data["id_type"], data["id_number"])
+            except ValidationError as exc:
+                self.add_error("id_number", exc)
+        return data

@@ -11,6 +11,7 @@ import datetime as dt
 import functools
 import io
 import json
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -28,6 +29,23 @@ MAX_RECORDS = 10_000
 CLOCK_SKEW = dt.timedelta(minutes=5)
 
 
+# PostgreSQL's text and jsonb cannot hold NUL (U+0000), and UTF-8 cannot encode a lone
+# surrogate (U+D800-U+DFFF, which a JSON "\ud800" escape yields): a value carrying one is a
+# field error of its record, checked before any cleaner, and is never echoed into the errors
+# stored on the batch (ResultBatch.errors, a JSON column) or returned.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+_KEY_ECHO_LIMIT = 64
+
+
+class CsvRecords(list):
+    """The records of a CSV body, with the file line each record starts on (the header is
+    line 1), so that errors name the line a person sees in their editor."""
+
+    def __init__(self, records: list[dict], lines: list[int]) -> None:
+        super().__init__(records)
+        self.lines = lines
+
+
 class RecordInvalid(Exception):
     def __init__(self, errors: dict[str, list[str]]) -> None:
         super().__init__(errors)
@@ -40,7 +58,7 @@ def parse_body(body: bytes, content_type: str) -> list[dict]:
     if kind == "application/json":
         try:
             data = json.loads(body.decode("utf-8-sig"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
+        except (ValueError, RecursionError):  # bad UTF-8 or JSON, an over-long int, nesting
             raise DomainError(_("请求体不是有效的 JSON。"), code="bad_body") from None
         records = data.get("records") if isinstance(data, dict) else None
         if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
@@ -63,7 +81,7 @@ def parse_body(body: bytes, content_type: str) -> list[dict]:
     return records
 
 
-def _csv_records(body: bytes) -> list[dict]:
+def _csv_records(body: bytes) -> CsvRecords:
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             text = body.decode(encoding)
@@ -72,18 +90,32 @@ def _csv_records(body: bytes) -> list[dict]:
             continue
     else:  # pragma: no cover - gb18030 decodes any byte string
         raise DomainError(_("CSV 编码无法识别，请使用 UTF-8 或 GBK。"), code="bad_body")
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    if not reader.fieldnames:
-        raise DomainError(_("CSV 缺少表头行。"), code="bad_body")
-    rows = []
-    for row in reader:
-        if None in row:
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header, rows, lines = None, [], []
+    while True:
+        start = reader.line_num + 1  # a quoted field may span lines: the record starts here
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error:  # e.g. a field over the csv module's size limit
             raise DomainError(
-                _("CSV 第 %(line)s 行的列数多于表头。") % {"line": reader.line_num},
-                code="bad_body",
+                _("CSV 第 %(line)s 行无法解析。") % {"line": start}, code="bad_body"
+            ) from None
+        if not row:
+            continue  # a blank line
+        if header is None:
+            header = [name.strip() for name in row]
+            continue
+        if len(row) > len(header):
+            raise DomainError(
+                _("CSV 第 %(line)s 行的列数多于表头。") % {"line": start}, code="bad_body"
             )
-        rows.append({k.strip(): (v or "").strip() for k, v in row.items() if k is not None})
-    return rows
+        rows.append({k: v.strip() for k, v in zip(header, row, strict=False)})
+        lines.append(start)
+    if header is None:
+        raise DomainError(_("CSV 缺少表头行。"), code="bad_body")
+    return CsvRecords(rows, lines)
 
 
 @functools.cache
@@ -141,8 +173,15 @@ def clean_fields(raw: dict, cleaners: dict[str, Callable]) -> dict:
     """Run each field's cleaner; collect every field's error, then raise them together."""
     clean, errors = {}, {}
     for name, cleaner in cleaners.items():
+        value = raw.get(name)
+        if isinstance(value, (dict, list)):
+            errors[name] = [_("应为文本，不能是列表或对象。")]
+            continue
+        if isinstance(value, str) and _UNSTORABLE.search(value):
+            errors[name] = [_("含有无法保存的字符（如空字符 NUL），请删除后重新上传。")]
+            continue
         try:
-            clean[name] = cleaner(raw.get(name), clean)
+            clean[name] = cleaner(value, clean)
         except ValidationError as exc:
             errors[name] = exc.messages
     if errors:
@@ -179,33 +218,43 @@ def clean_records(
     key_field: str,
     outcome: Outcome,
 ) -> list[dict]:
-    """Cleaned records, in order; the rejects go to ``outcome.errors`` with index and key.
-    A key seen twice in one batch is rejected the second time."""
+    """Cleaned records, in order; the rejects go to ``outcome.errors`` with index, CSV line
+    and key. A key seen twice in one batch is rejected the second time."""
+    lines = getattr(records, "lines", None)
+
+    def reject(index: int, raw: dict, errors: dict) -> None:
+        where = {"index": index} if lines is None else {"index": index, "line": lines[index]}
+        outcome.errors.append({**where, key_field: echo_key(raw.get(key_field)), "errors": errors})
+
     good, seen = [], set()
     for index, raw in enumerate(records):
         try:
             record = clean(raw)
         except RecordInvalid as exc:
-            outcome.errors.append(
-                {"index": index, key_field: raw.get(key_field), "errors": exc.errors}
-            )
+            reject(index, raw, exc.errors)
             continue
         if key(record) in seen:
-            outcome.errors.append(
-                {
-                    "index": index,
-                    key_field: raw.get(key_field),
-                    "errors": {key_field: [_("同一批次中重复。")]},
-                }
-            )
+            reject(index, raw, {key_field: [_("同一批次中重复。")]})
             continue
         seen.add(key(record))
-        record["_index"] = index
+        record["_index"], record["_raw"] = index, raw
         good.append(record)
-    return _names_agree(good, key_field=key_field, outcome=outcome)
+    agreed = _names_agree(good, reject=reject)
+    outcome.errors.sort(key=lambda e: e["index"])
+    return agreed
 
 
-def _names_agree(good: list[dict], *, key_field: str, outcome: Outcome) -> list[dict]:
+def echo_key(value) -> str | None:
+    """A record's key as sent, to name it in its error, when it is short printable text;
+    anything else (NUL, control characters, objects, NaN) is not echoed."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or len(value) > _KEY_ECHO_LIMIT or not value.isprintable():
+        return None
+    return value if not _UNSTORABLE.search(value) else None
+
+
+def _names_agree(good: list[dict], *, reject: Callable) -> list[dict]:
     """A record about a registered person must carry that person's name; one that does not
     is rejected rather than silently linked to them."""
     registered = {
@@ -216,18 +265,12 @@ def _names_agree(good: list[dict], *, key_field: str, outcome: Outcome) -> list[
     }
     agreed = []
     for record in good:
+        index, raw = record.pop("_index"), record.pop("_raw")
         name = registered.get((record["id_type"], record["id_number"]))
         if name is not None and name != record["name"]:
-            outcome.errors.append(
-                {
-                    "index": record["_index"],
-                    key_field: record.get(key_field),
-                    "errors": {"name": [_("姓名与该证件号码的登记信息不一致。")]},
-                }
-            )
+            reject(index, raw, {"name": [_("姓名与该证件号码的登记信息不一致。")]})
         else:
             agreed.append(record)
-    outcome.errors.sort(key=lambda e: e["index"])
     return agreed
 
 

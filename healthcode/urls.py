@@ -8,4 +8,5 @@ urlpatterns = [
     path("register/", views.register, name="register"),
     path("code/", views.code_page, name="code"),
     path("code/qr.png", views.code_qr_png, name="code-qr"),
+    path("officer/risk-flags/", views.risk_flags_import_page, name="risk-flags-import"),
 ]

@@ -3,6 +3,7 @@ import math
 from django.conf import settings
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -11,10 +12,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from healthcode import services, tokens
 from healthcode.errors import DomainError
-from healthcode.forms import RegistrationForm
+from healthcode.forms import RegistrationForm, RiskFlagFileForm
 from healthcode.qr import qr_png
 from healthcode.selectors import health_code_current, health_code_for_user
 from healthcode.throttling import REGISTRATION_MESSAGE, RegistrationThrottle, minutes_to_wait
+from healthcode.uploads import records_from_file
 
 
 @require_http_methods(["GET", "POST"])
@@ -68,3 +70,24 @@ def code_qr_png(request):
         return HttpResponse(status=404)
     issued = tokens.issue(public_id=code.resident.public_id, now=timezone.now())
     return HttpResponse(qr_png(issued.token, box_size=8), content_type="image/png")
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def risk_flags_import_page(request):
+    """A health officer imports a risk list (CSV or JSON file) and reads what landed and what
+    was rejected, by file line. The same import as POST /api/v1/health/risk-flags."""
+    if not request.user.has_perm("healthcode.add_riskflag"):
+        raise PermissionDenied
+    form = RiskFlagFileForm(request.POST or None, request.FILES or None)
+    report = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            records = records_from_file(form.cleaned_data["file"])
+            outcome = services.risk_flags_import(records=records, entered_by=request.user)
+        except DomainError as exc:
+            form.add_error("file", exc.message)
+        else:
+            report = outcome.report()
+    return render(request, "healthcode/risk_flags_import.html", {"form": form, "report": report})

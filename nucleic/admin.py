@@ -45,7 +45,7 @@ class ResultBatchAdmin(ReadOnlyAdmin):
 class SampleAdmin(ReadOnlyAdmin):
     list_display = ["barcode", "lab", "result", "sampled_at", "reported_at"]
     list_filter = ["result", "lab"]
-    search_fields = ["=barcode", "=id_number"]
+    search_fields = ["=barcode"]  # never the ID number: it would sit in the URL
 
 
 @admin.register(SampleChange)

@@ -7,7 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from healthcode.api import model_permission
-from healthcode.ingest import parse_body
+from healthcode.uploads import RAW_PARSERS, records_from_request
 from nucleic import services
 from nucleic.auth import IsLab, LabTokenAuthentication
 from nucleic.models import ResultBatch, TestPolicy
@@ -37,7 +37,7 @@ class ResultsUploadApi(APIView):
 
     authentication_classes = [LabTokenAuthentication]
     permission_classes = [IsLab]
-    parser_classes: list = []  # the body is read raw: JSON or CSV
+    parser_classes = RAW_PARSERS  # the body is read raw: JSON or CSV
 
     @extend_schema(
         request={
@@ -68,7 +68,7 @@ class ResultsUploadApi(APIView):
         ],
     )
     def post(self, request):
-        records = parse_body(request.body, request.content_type)
+        records = records_from_request(request)
         batch, _outcome = services.results_ingest(
             token=request.auth,
             records=records,
@@ -116,6 +116,8 @@ class PolicyApi(APIView):
                 "note",
             ]
             validators: list = []  # the service says which field clashes
+            # The model's default group would hide a forgotten field: an officer names it.
+            extra_kwargs = {"group": {"required": True}}
 
     @extend_schema(responses={200: PolicySerializer(many=True)})
     def get(self, request):

@@ -114,6 +114,9 @@ def test_docker_compose_services_and_commands():
         assert service["environment"]["REDIS_URL"].startswith("redis://redis:")
         assert set(service["depends_on"]) == {"postgres", "redis"}
     assert "gunicorn config.wsgi:application" in services["web"]["command"]
+    # The access log format lives in gunicorn.conf.py (paths without query strings).
+    assert "--config gunicorn.conf.py" in services["web"]["command"]
+    assert "--access-logformat" not in services["web"]["command"]  # not overridden here
     assert "manage.py migrate" in services["web"]["command"]
     assert services["worker"]["command"].startswith("celery -A config worker")
     assert services["beat"]["command"].startswith("celery -A config beat")
@@ -131,3 +134,64 @@ def test_docker_compose_services_and_commands():
 def test_healthz_is_plain_and_exempt_from_the_https_redirect(client, settings):
     assert client.get("/healthz").json() == {"ok": True}
     assert "^healthz$" in (settings.SECURE_REDIRECT_EXEMPT or [])
+
+
+def test_the_dockerfile_serves_with_the_gunicorn_config():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    cmd = next(line for line in dockerfile.splitlines() if line.startswith("CMD "))
+    assert '"config.wsgi:application", "--config", "gunicorn.conf.py"' in cmd
+    assert (ROOT / "gunicorn.conf.py").exists()
+
+
+def test_the_access_log_has_paths_without_query_strings(tmp_path):
+    """A real gunicorn with gunicorn.conf.py: an ID number in a query string (or a Referer)
+    does not reach its access log."""
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log = tmp_path / "access.log"
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi:application",
+            "--config",
+            "gunicorn.conf.py",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+            "--access-logfile",
+            str(log),
+        ],
+        cwd=ROOT,
+        env={**env, "DEBUG": "1", "ALLOWED_HOSTS": "127.0.0.1"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    id_number = "11010519491231002X"
+    try:
+        url = f"http://127.0.0.1:{port}/healthz?id_number={id_number}"
+        request = urllib.request.Request(url, headers={"Referer": f"http://x/?q={id_number}"})
+        for _attempt in range(100):
+            try:
+                assert urllib.request.urlopen(request, timeout=2).status == 200
+                break
+            except OSError:
+                time.sleep(0.1)
+        for _attempt in range(50):
+            if log.exists() and "/healthz" in log.read_text():
+                break
+            time.sleep(0.1)
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    text = log.read_text()
+    assert '"GET /healthz HTTP/1.1" 200' in text
+    assert id_number not in text and "id_number" not in text

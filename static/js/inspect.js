@@ -88,6 +88,8 @@
     });
   }
 
+  // Enter in a field must not submit the form: everything goes through the buttons.
+  form.addEventListener("submit", function (event) { event.preventDefault(); });
   $("verify").addEventListener("click", verify);
   $("m-submit").addEventListener("click", manual);
   $("confirm").addEventListener("click", confirm);

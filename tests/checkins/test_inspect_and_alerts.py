@@ -249,3 +249,19 @@ def test_manual_registration_api(inspector, resident):
     )
     assert other.status_code == 403
     assert CheckIn.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "endpoint", ["api-inspect-verify", "api-inspect-confirm", "api-inspect-manual"]
+)
+def test_a_venue_id_beyond_the_database_is_a_field_error(inspector, resident, endpoint):
+    body = {
+        "venue": 2**63,
+        "code": token_for(resident),
+        "name": resident.name,
+        "id_number": resident.id_number,
+        "temperature_band": "normal",
+    }
+    response = inspector.post(reverse(endpoint), body, format="json")
+    assert response.status_code == 400 and "venue" in response.json()
+    assert not CheckIn.objects.exists() and not PersonLookup.objects.exists()
