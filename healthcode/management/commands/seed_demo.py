@@ -204,7 +204,7 @@ class Command(BaseCommand):
             )
         self.stdout.write(
             f"  officer   {OFFICER_PHONE}  venue approvals for {DEMO_VENUE_REGION}: "
-            "/officer/venues/; risk flags, policies: API and /admin/"
+            "/officer/venues/; risk-flag import: /officer/risk-flags/; policies: API and /admin/"
         )
         self.stdout.write(f"  staff     {STAFF_PHONE}  (superuser: /admin/, API verify)")
         self.stdout.write(
