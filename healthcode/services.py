@@ -9,7 +9,8 @@ from functools import reduce
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import DateTimeField, Q, Value
+from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from psycopg2.extras import execute_values
@@ -230,26 +231,44 @@ def recompute_later(*, resident_ids, cause: str, now: dt.datetime | None = None)
     ids = sorted(set(resident_ids))
     if not ids:
         return
-    codes_mark_due(resident_ids=ids, now=now or timezone.now())
+    codes_mark_due(resident_ids=ids, at=now or timezone.now())
     enqueue_after_commit(ids, cause)
 
 
-def codes_mark_due(*, resident_ids: list[int], now: dt.datetime) -> None:
-    """Set ``review_at = now`` on these residents' codes unless already due. On PostgreSQL the
-    rows are locked in resident order, the order a recompute locks them in, so a batch marking
-    codes and a recompute (or another batch) cannot deadlock."""
+def codes_mark_due(
+    *, at: dt.datetime, resident_ids: list[int] | None = None, group: str | None = None
+) -> None:
+    """Make these residents' codes (by id, or a whole population group) due no later than
+    ``at``: ``review_at = LEAST(COALESCE(review_at, at), at)``.
+
+    Every row is written, already-due ones too, so that the write waits for a recompute that
+    holds the row's lock and may have read the facts before this change: a skipped row would
+    let that recompute store a status without the new fact and move ``review_at`` on. On
+    PostgreSQL the rows are locked in resident order, the order a recompute locks them in, so
+    a change and a recompute (or two changes) cannot deadlock."""
     if connection.vendor != "postgresql":
-        HealthCode.objects.filter(resident_id__in=resident_ids).filter(
-            Q(review_at__isnull=True) | Q(review_at__gt=now)
-        ).update(review_at=now)
+        codes = HealthCode.objects.all()
+        if resident_ids is not None:
+            codes = codes.filter(resident_id__in=resident_ids)
+        if group is not None:
+            codes = codes.filter(resident__population_group=group)
+        when = Value(at, output_field=DateTimeField())
+        codes.update(review_at=Least(Coalesce("review_at", when), when))
         return
-    table = HealthCode._meta.db_table
+    conditions, params = [], []
+    if resident_ids is not None:
+        conditions.append("h.resident_id = ANY(%s)")
+        params.append(list(resident_ids))
+    if group is not None:
+        conditions.append("r.population_group = %s")
+        params.append(group)
+    table, residents = HealthCode._meta.db_table, Resident._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET review_at = %s WHERE id IN (SELECT id FROM {table} "
-            "WHERE resident_id = ANY(%s) AND (review_at IS NULL OR review_at > %s) "
-            "ORDER BY resident_id FOR UPDATE)",
-            [now, list(resident_ids), now],
+            f"UPDATE {table} SET review_at = LEAST(COALESCE(review_at, %s), %s) "
+            f"WHERE id IN (SELECT h.id FROM {table} h JOIN {residents} r ON r.id = h.resident_id "
+            f"WHERE {' AND '.join(conditions) or 'TRUE'} ORDER BY h.resident_id FOR UPDATE OF h)",
+            [at, at, *params],
         )
 
 

@@ -6,7 +6,6 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,8 +19,8 @@ from healthcode.ingest import (
     parse_time,
     upsert,
 )
-from healthcode.models import HealthCode
 from healthcode.services import (
+    codes_mark_due,
     publish_after_commit,
     recompute_later,
     residents_with_identities,
@@ -212,9 +211,7 @@ def policy_create(
                 note=note,
                 created_by=created_by,
             )
-            HealthCode.objects.filter(resident__population_group=group).filter(
-                Q(review_at__isnull=True) | Q(review_at__gt=effective_from)
-            ).update(review_at=effective_from)
+            codes_mark_due(group=group, at=effective_from)
             if effective_from <= timezone.now():
                 from healthcode.tasks import recompute_due
 

@@ -185,3 +185,50 @@ def test_an_unreachable_broker_does_not_fail_the_batch(
     )
     person.credentials(HTTP_AUTHORIZATION=f"Token {login.json()['token']}")
     assert person.get(reverse("api-me-code")).json()["colour"] == "red"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_change_during_a_recompute_of_an_already_due_code_is_not_lost(monkeypatch):
+    """A recompute holds the code's lock, having read the facts before a lab's positive
+    commits; the batch's mark must wait for it and leave the code due, not skip the row
+    because it was already due (the worker that would have run the batch's task may be dead)."""
+    import threading
+
+    from django.db import connection, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL's row locks; SQLite serialises whole-database writes")
+    resident = make_resident(name="周五")
+    monkeypatch.setattr(tasks, "enqueue_recompute", lambda ids, cause: None)  # the task is lost
+    HealthCode.objects.filter(resident=resident).update(
+        review_at=timezone.now() - dt.timedelta(minutes=1)
+    )
+    locked, batch_done = threading.Event(), threading.Event()
+
+    def stale_recompute():
+        with transaction.atomic():
+            code = HealthCode.objects.select_for_update().get(resident=resident)
+            locked.set()
+            batch_done.wait(timeout=1.0)  # the batch is blocked on our lock (or done)
+            code.review_at = None  # what a recompute that read the facts before it stores
+            code.save(update_fields=["review_at"])
+        connection.close()
+
+    recompute = threading.Thread(target=stale_recompute)
+    recompute.start()
+    locked.wait(timeout=10)
+
+    def batch():
+        ingest_positive(resident, now=timezone.now())
+        batch_done.set()
+        connection.close()
+
+    lab = threading.Thread(target=batch)
+    lab.start()
+    recompute.join(timeout=30)
+    lab.join(timeout=30)
+    code = code_of(resident)
+    assert code.review_at is not None and code.review_at <= timezone.now()
+    monkeypatch.undo()  # the sweep's own tasks run
+    tasks.recompute_due()
+    assert code_of(resident).colour == "red"
