@@ -11,7 +11,6 @@ from rest_framework.views import APIView
 
 from checkins import services
 from checkins.models import Device, Method, TemperatureBand
-from checkins.selectors import token_used_elsewhere
 from checkins.throttles import (
     ManualCheckinPerInspectorThrottle,
     ManualCheckinPerVenueThrottle,
@@ -20,7 +19,6 @@ from checkins.throttles import (
 from healthcode import idnumbers, masking, tokens
 from healthcode import services as healthcode_services
 from healthcode.apikeys import ApiKeyAuthentication
-from healthcode.errors import DomainError
 from healthcode.idnumbers import IdType
 from healthcode.models import test_line
 from healthcode.selectors import ensure_current, resident_from_token
@@ -127,10 +125,9 @@ class InspectVerifyApi(APIView):
             return scanned
         venue, resident, attrs = scanned
         now = timezone.now()
-        if token_used_elsewhere(resident=resident, token=attrs["code"], venue=venue, now=now):
-            raise DomainError(
-                services.TOKEN_USED_ELSEWHERE, code="token_used_elsewhere", status=409
-            )
+        services.token_refuse_if_used_elsewhere(
+            resident=resident, token=attrs["code"], venue=venue, now=now
+        )
         code = ensure_current(resident.health_code, now=now)
         decision = services.door_decision(code=code, venue=venue, now=now)
         out = _person(resident, code, passed=decision.passed, decision=decision.text)

@@ -28,9 +28,10 @@ def checkins_for_venue(*, venue, day) -> QuerySet[CheckIn]:
 
 
 def token_used_elsewhere(*, resident, token: str, venue, now) -> bool:
-    """Whether this token has already checked its holder in at another venue (the same rule
-    ``checkins.services.checkin_record`` enforces under its lock), for the inspector's
-    preview before a confirmation."""
+    """Whether this token has already checked its holder in at another venue within its life:
+    then it is refused there (a forwarded screenshot works once). The one rule for the
+    inspector's preview and for ``checkins.services.checkin_record``, which asks it under the
+    holder's code-row lock so that two venues racing with one token record one check-in."""
     return (
         CheckIn.objects.filter(
             resident=resident,

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from checkins.models import FEVER_CELSIUS, Alert, CheckIn, Method, TemperatureBand
+from checkins.selectors import token_used_elsewhere
 from healthcode import engine, tokens
 from healthcode.errors import DomainError
 from healthcode.models import HealthCode, Resident
@@ -78,13 +79,11 @@ def checkin_record(
     """
     now = now or timezone.now()
     band = temperature_band_for(band=temperature_band, celsius=temperature)
-    digest = tokens.digest(token) if token else ""
     with transaction.atomic():
         code = HealthCode.objects.select_for_update().get(resident=resident)
-        recent = _recent_checkins(resident=resident, now=now, with_token=bool(digest))
-        if digest and any(c.token_digest == digest and c.venue_id != venue.pk for c in recent):
-            raise DomainError(TOKEN_USED_ELSEWHERE, code="token_used_elsewhere", status=409)
-        repeat = _repeat_of(recent, venue=venue, now=now)
+        if token:
+            token_refuse_if_used_elsewhere(resident=resident, token=token, venue=venue, now=now)
+        repeat = _repeat_of(resident=resident, venue=venue, now=now)
         code = ensure_current(code, now=now)
         if repeat is not None and (repeat.method, repeat.temperature_band, repeat.colour) == (
             method,
@@ -109,7 +108,7 @@ def checkin_record(
             scanned_by=scanned_by,
             temperature_band=band,
             temperature=temperature,
-            token_digest=digest,
+            token_digest=tokens.digest(token) if token else "",
         )
         _raise_alerts(checkin, region_code=resident.region_code, now=now)
     return checkin, True
@@ -118,25 +117,21 @@ def checkin_record(
 TOKEN_USED_ELSEWHERE = _lazy("已在其他场所使用，请本人刷新健康码。")
 
 
-def _recent_checkins(*, resident: Resident, now: dt.datetime, with_token: bool) -> list:
-    """The resident's check-ins, at any venue, recent enough to be a repeat of this scan or,
-    when a token was scanned, to have used the same token. One query, newest first. No upper
+def token_refuse_if_used_elsewhere(*, resident: Resident, token: str, venue: Venue, now) -> None:
+    """409 if this token already checked its holder in at another venue within its life: the
+    check-in above asks it under the holder's lock, the inspector's preview before it."""
+    if token_used_elsewhere(resident=resident, token=token, venue=venue, now=now):
+        raise DomainError(TOKEN_USED_ELSEWHERE, code="token_used_elsewhere", status=409)
+
+
+def _repeat_of(*, resident: Resident, venue: Venue, now: dt.datetime) -> CheckIn | None:
+    """The person's latest check-in at this venue within the repeat window, if any. No upper
     bound: a scan that took the lock first may carry a later ``now`` than ours."""
-    since = dt.timedelta(seconds=settings.CHECKIN_REPEAT_SECONDS)
-    if with_token:
-        since = max(since, tokens.lifetime())
-    return list(
-        CheckIn.objects.filter(resident=resident, checked_in_at__gt=now - since).order_by(
-            "-checked_in_at"
-        )[:100]
-    )
-
-
-def _repeat_of(recent: list, *, venue: Venue, now: dt.datetime) -> CheckIn | None:
-    """The latest check-in at this venue within the repeat window, if any."""
     window = dt.timedelta(seconds=settings.CHECKIN_REPEAT_SECONDS)
-    return next(
-        (c for c in recent if c.venue_id == venue.pk and c.checked_in_at > now - window), None
+    return (
+        CheckIn.objects.filter(resident=resident, venue=venue, checked_in_at__gt=now - window)
+        .order_by("-checked_in_at")
+        .first()
     )
 
 

@@ -182,3 +182,20 @@ def test_one_token_at_two_venues_at_the_same_instant_checks_in_once(resident):
         thread.join()
     assert sorted(statuses) == [200, 409]
     assert CheckIn.objects.count() == 1
+
+
+def test_many_later_check_ins_do_not_hide_the_tokens_first_use(two_venues, resident, token):
+    first, second = two_venues
+    assert confirm(inspector_at(first, "13511110009"), first, token).status_code == 201
+    # 120 newer check-ins of the same person at the second venue (a gate reading their ID
+    # card, the band changing each time so each is a new row).
+    for n in range(120):
+        checkin_record(
+            resident=resident,
+            venue=second,
+            method="device",
+            temperature_band="fever" if n % 2 else "normal",
+        )
+    response = device_scan(device_at(second), token)
+    assert response.status_code == 409
+    assert not CheckIn.objects.filter(venue=second).exclude(token_digest="").exists()
