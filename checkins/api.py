@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from checkins import services
+from checkins.fields import VenueIdField
 from checkins.models import Device, Method, TemperatureBand
 from checkins.throttles import (
     ManualCheckinPerInspectorThrottle,
@@ -24,14 +25,6 @@ from healthcode.models import test_line
 from healthcode.selectors import ensure_current, resident_from_token
 from venues.models import Venue, VenueInspector
 from venues.selectors import venue_usable
-
-# A venue id the database can hold: a larger number is a field error, not an overflow (500).
-MAX_ID = 2**63 - 1
-
-
-class VenueIdField(serializers.IntegerField):
-    def __init__(self, **kwargs):
-        super().__init__(min_value=1, max_value=MAX_ID, **kwargs)
 
 
 class PersonStatusSerializer(serializers.Serializer):

@@ -11,9 +11,10 @@ import logging
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
-from rest_framework.exceptions import Throttled
+from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.throttling import SimpleRateThrottle
 
+from checkins.fields import VenueIdField
 from venues.models import VenueInspector
 
 logger = logging.getLogger(__name__)
@@ -74,11 +75,11 @@ class ManualCheckinPerVenueThrottle(_FailOpenRateThrottle):
     def get_cache_key(self, request, view) -> str | None:
         data = request.data if hasattr(request.data, "get") else {}
         try:
-            venue_id = int(data.get("venue"))
-        except (TypeError, ValueError):
+            # The same parsing as the view's, so that no spelling of an id ("12.0") the view
+            # accepts escapes this count.
+            venue_id = VenueIdField().run_validation(data.get("venue"))
+        except ValidationError:
             return None  # the view answers 400
-        if not 0 < venue_id < 2**63:
-            return None  # not an id the database can hold: the view answers 400
         if not VenueInspector.objects.filter(user_id=request.user.pk, venue_id=venue_id).exists():
             return None
         return self.cache_format % {"ident": venue_id}

@@ -238,3 +238,19 @@ def test_the_schema_documents_no_reasons_for_the_door(client):
     assert "reasons" in components["MyCodeOutput"]["properties"]  # the person's own
     manual = schemas["paths"]["/api/v1/inspect/manual"]["post"]["responses"]
     assert {"201", "403", "429"} <= set(manual)
+
+
+@pytest.mark.parametrize("spelling", ["{pk}.0", " {pk} ", "{pk}"])
+def test_no_spelling_of_the_venue_id_escapes_the_venue_throttle(bound, settings, spelling):
+    settings.MANUAL_CHECKIN_RATE_PER_VENUE = "1/hour"
+    settings.MANUAL_CHECKIN_RATE_PER_INSPECTOR = "100/hour"
+    assert manual(bound, bound.venue).status_code == 201
+    body = {
+        "venue": spelling.format(pk=bound.venue.pk),
+        "name": "周老叔",
+        "id_number": STRANGER_ID,
+        "temperature_band": "normal",
+    }
+    response = bound.post(reverse("api-inspect-manual"), body, format="json")
+    assert response.status_code == 429
+    assert CheckIn.objects.count() == 1
