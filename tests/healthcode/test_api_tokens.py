@@ -143,3 +143,23 @@ def test_the_schema_builds_with_the_token_scheme_and_the_429s(client):
     assert {"tokenAuth": []} in body["paths"]["/api/v1/me/code"]["get"]["security"]
     assert "429" in body["paths"]["/api/v1/auth/token"]["post"]["responses"]
     assert "429" in body["paths"]["/api/v1/residents"]["post"]["responses"]
+
+
+def test_a_staff_members_token_lasts_a_working_day_not_a_month(resident, clock):
+    from tests.factories import make_venue
+    from venues import services as venue_services
+
+    venue = make_venue()
+    venue_services.inspector_bind(user=resident.user, declaration_code=venue.declaration_code)
+    token = log_in(resident.user)
+    clock.move_to(NOW + dt.timedelta(hours=10) - dt.timedelta(seconds=1))
+    assert my_code(token).status_code == 200
+    clock.move_to(NOW + dt.timedelta(hours=10))
+    response = my_code(token)
+    assert response.status_code == 401 and response.json()["detail"] == EXPIRED
+
+
+def test_a_residents_token_outlives_the_working_day(resident, clock):
+    token = log_in(resident.user)
+    clock.move_to(NOW + dt.timedelta(days=20))
+    assert my_code(token).status_code == 200
