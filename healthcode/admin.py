@@ -35,6 +35,15 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class FactAdmin(admin.ModelAdmin):
+    """For the facts a status is computed from (flags, areas, itineraries, policies): they are
+    ended or superseded, never deleted — a deleted fact would leave the codes computed from it
+    standing with nothing marking them due, and would erase what an appeal needs to see."""
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class ApiKeyAdmin(admin.ModelAdmin):
     """Machine keys (``healthcode.apikeys``): issued by an action on their owner, which shows
     the key once; here they are only listed and revoked."""
@@ -154,7 +163,7 @@ class HealthOfficerAdmin(admin.ModelAdmin):
 
 
 @admin.register(RiskFlag)
-class RiskFlagAdmin(admin.ModelAdmin):
+class RiskFlagAdmin(FactAdmin):
     """Officers enter single flags here; bulk imports go through the API."""
 
     list_display = ["kind", "masked_person", "starts_at", "ends_at", "source", "entered_by"]
@@ -181,7 +190,7 @@ class RiskFlagAdmin(admin.ModelAdmin):
 
 
 @admin.register(RiskArea)
-class RiskAreaAdmin(admin.ModelAdmin):
+class RiskAreaAdmin(FactAdmin):
     list_display = ["region_code", "name", "level", "starts_at", "ends_at"]
     list_filter = ["level"]
     search_fields = ["region_code", "name"]
@@ -193,6 +202,14 @@ class RiskAreaAdmin(admin.ModelAdmin):
 
 
 @admin.register(ItineraryStay)
-class ItineraryStayAdmin(admin.ModelAdmin):
+class ItineraryStayAdmin(FactAdmin):
     list_display = ["resident", "region_code", "arrived_at", "left_at"]
     raw_id_fields = ["resident"]
+
+    def save_model(self, request, obj, form, change):
+        # An edit may move the stay to another person: the earlier one is recomputed too.
+        before = ItineraryStay.objects.filter(pk=obj.pk).values_list("resident_id", flat=True)
+        super().save_model(request, obj, form, change)
+        services.recompute_later(
+            resident_ids=[obj.resident_id, *before], cause=f"itinerary {obj.pk} (admin)"
+        )

@@ -64,6 +64,9 @@ class TestPolicyAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # superseded by a newer one, never deleted (see healthcode FactAdmin)
+
     def save_model(self, request, obj, form, change):
         policy = services.policy_create(
             group=obj.group,

@@ -232,3 +232,48 @@ def test_a_change_during_a_recompute_of_an_already_due_code_is_not_lost(monkeypa
     monkeypatch.undo()  # the sweep's own tasks run
     tasks.recompute_due()
     assert code_of(resident).colour == "red"
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        "healthcode_riskflag",
+        "healthcode_riskarea",
+        "healthcode_itinerarystay",
+        "nucleic_testpolicy",
+    ],
+)
+def test_facts_cannot_be_deleted_in_the_admin(admin_client, model):
+    from django.contrib import admin as django_admin
+    from django.test import RequestFactory
+
+    app_label, model_name = model.split("_", 1)
+    model_admin = next(
+        a
+        for m, a in django_admin.site._registry.items()
+        if (m._meta.app_label, m._meta.model_name) == (app_label, model_name)
+    )
+    request = RequestFactory().get("/")
+    request.user = admin_client.get("/").wsgi_request.user
+    assert not model_admin.has_delete_permission(request)
+
+
+def test_an_itinerary_edited_in_the_admin_recomputes_its_person(
+    admin_client, resident, django_capture_on_commit_callbacks
+):
+    RiskArea.objects.create(
+        region_code="330106", level="high", starts_at=timezone.now() - dt.timedelta(days=2)
+    )
+    arrived = timezone.localtime(timezone.now() - dt.timedelta(hours=10))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            reverse("admin:healthcode_itinerarystay_add"),
+            {
+                "resident": resident.pk,
+                "region_code": "330106",
+                "arrived_at_0": arrived.date().isoformat(),
+                "arrived_at_1": arrived.time().isoformat(timespec="seconds"),
+            },
+        )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert code_of(resident).colour == "red"
