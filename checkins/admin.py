@@ -1,14 +1,33 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from checkins.models import Alert, CheckIn, Device, GridWorker
-from healthcode.admin import ApiKeyAdmin
+from healthcode import masking
+from healthcode.admin import ApiKeyAdmin, PersonRecordAdmin
+from healthcode.idnumbers import IdType
 
 
 @admin.register(CheckIn)
-class CheckInAdmin(admin.ModelAdmin):
+class CheckInAdmin(PersonRecordAdmin):
     list_display = ["checked_in_at", "venue", "masked_name", "method", "colour", "decision"]
     list_filter = ["method", "colour", "decision"]
     raw_id_fields = ["resident", "venue", "scanned_by"]
+    # A manual registration's typed identity is shown masked; opening it is a lookup.
+    exclude = ["manual_id_number", "manual_phone"]
+    readonly_fields = ["manual_identity"]
+
+    @admin.display(description=_("登记证件号码 / 手机号码"))
+    def manual_identity(self, obj):
+        masked = [
+            masking.mask_id_number(obj.manual_id_number),
+            masking.mask_phone(obj.manual_phone),
+        ]
+        return " / ".join(m for m in masked if m)
+
+    def person_identity(self, obj):
+        if obj.resident_id:
+            return obj.resident.id_type, obj.resident.id_number
+        return IdType.RESIDENT_ID, obj.manual_id_number
 
     def has_change_permission(self, request, obj=None):
         return False

@@ -44,6 +44,23 @@ class FactAdmin(admin.ModelAdmin):
         return False
 
 
+class PersonRecordAdmin(admin.ModelAdmin):
+    """For records that name a person by document (flags, samples, check-ins): opening one is
+    a lookup of that person, and is kept like every other (``person_identity`` says whom)."""
+
+    def person_identity(self, obj) -> tuple[str, str] | None:
+        return obj.id_type, obj.id_number
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        identity = self.person_identity(obj) if obj is not None else None
+        if identity and identity[1] and request.method == "GET":
+            services.person_lookup_by_identity(
+                id_type=identity[0], id_number=identity[1], channel="admin", viewer=request.user
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
 class ApiKeyAdmin(admin.ModelAdmin):
     """Machine keys (``healthcode.apikeys``): issued by an action on their owner, which shows
     the key once; here they are only listed and revoked."""
@@ -115,6 +132,12 @@ class ResidentAdmin(admin.ModelAdmin):
                 id_type=form.cleaned_data["id_type"], id_number=form.cleaned_data["id_number"]
             ).first()
             if resident is None:
+                # A search that finds nobody is still a lookup of that person (masked).
+                services.person_lookup_unmatched_record(
+                    viewer=request.user,
+                    id_number=form.cleaned_data["id_number"],
+                    channel="admin_search",
+                )
                 form.add_error("id_number", _("没有登记该证件号码的居民。"))
             else:
                 services.person_lookup_record(
@@ -163,7 +186,7 @@ class HealthOfficerAdmin(admin.ModelAdmin):
 
 
 @admin.register(RiskFlag)
-class RiskFlagAdmin(FactAdmin):
+class RiskFlagAdmin(FactAdmin, PersonRecordAdmin):
     """Officers enter single flags here; bulk imports go through the API."""
 
     list_display = ["kind", "masked_person", "starts_at", "ends_at", "source", "entered_by"]
@@ -202,9 +225,12 @@ class RiskAreaAdmin(FactAdmin):
 
 
 @admin.register(ItineraryStay)
-class ItineraryStayAdmin(FactAdmin):
+class ItineraryStayAdmin(FactAdmin, PersonRecordAdmin):
     list_display = ["resident", "region_code", "arrived_at", "left_at"]
     raw_id_fields = ["resident"]
+
+    def person_identity(self, obj):
+        return obj.resident.id_type, obj.resident.id_number
 
     def save_model(self, request, obj, form, change):
         # An edit may move the stay to another person: the earlier one is recomputed too.

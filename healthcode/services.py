@@ -333,6 +333,17 @@ def person_lookup_unmatched_record(
     )
 
 
+def person_lookup_by_identity(
+    *, id_type: str, id_number: str, channel: str, viewer: User
+) -> PersonLookup:
+    """A staff member opened a record naming this document (a flag, a sample, a manual
+    check-in): a lookup of the resident holding it, or of a masked subject if nobody does."""
+    resident = Resident.objects.filter(id_type=id_type, id_number=id_number).first()
+    if resident is not None:
+        return person_lookup_record(viewer=viewer, resident=resident, channel=channel)
+    return person_lookup_unmatched_record(viewer=viewer, id_number=id_number, channel=channel)
+
+
 FLAG_FIELDS = ["id_type", "id_number", "name", "kind", "starts_at", "ends_at", "reason"]
 
 

@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from healthcode.admin import ApiKeyAdmin, ReadOnlyAdmin
+from healthcode.admin import ApiKeyAdmin, PersonRecordAdmin, ReadOnlyAdmin
 from nucleic import services
 from nucleic.models import Lab, LabToken, ResultBatch, Sample, SampleChange, TestPolicy
 
@@ -42,7 +42,7 @@ class ResultBatchAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Sample)
-class SampleAdmin(ReadOnlyAdmin):
+class SampleAdmin(ReadOnlyAdmin, PersonRecordAdmin):
     list_display = ["barcode", "lab", "result", "sampled_at", "reported_at"]
     list_filter = ["result", "lab"]
     search_fields = ["=barcode"]  # never the ID number: it would sit in the URL

@@ -6,6 +6,8 @@ from django.contrib import admin
 from django.contrib.auth.models import Permission
 
 from healthcode.models import PersonLookup
+from nucleic.models import Sample
+from tests.factories import resident_id
 
 pytestmark = pytest.mark.django_db
 LOOKUP = "/admin/healthcode/resident/lookup/"
@@ -29,15 +31,20 @@ def test_a_post_lookup_records_it_and_opens_the_record_by_pk(client, officer, re
     assert (lookup.viewer, lookup.resident) == (officer, resident)
 
 
-def test_an_unknown_or_malformed_number_records_nothing(client, officer, resident):
-    other = resident.id_number[:-4] + ("0000" if resident.id_number[-4:] != "0000" else "1111")
-    for number in ("123", other):
-        response = client.post(LOOKUP, {"id_type": "resident_id", "id_number": number})
-        assert response.status_code == 200
-    assert "没有登记该证件号码的居民" in response.content.decode() or "校验位" in (
-        response.content.decode()
-    )
+def test_a_malformed_number_is_a_field_error_and_looks_nobody_up(client, officer, resident):
+    response = client.post(LOOKUP, {"id_type": "resident_id", "id_number": "123"})
+    assert response.status_code == 200
     assert not PersonLookup.objects.exists()
+
+
+def test_a_number_that_matches_nobody_is_still_a_masked_lookup(client, officer, resident):
+    nobody = resident_id(birth="19800101", seq=999)
+    response = client.post(LOOKUP, {"id_type": "resident_id", "id_number": nobody})
+    assert response.status_code == 200
+    assert "没有登记该证件号码的居民" in response.content.decode()
+    lookup = PersonLookup.objects.get()
+    assert (lookup.viewer, lookup.resident, lookup.channel) == (officer, None, "admin_search")
+    assert lookup.subject_masked_id == nobody[:4] + "*" * 10 + nobody[-4:]
 
 
 def test_the_changelist_does_not_search_by_id_number(client, officer, resident):
@@ -55,3 +62,49 @@ def test_staff_without_view_permission_cannot_look_up(client, django_user_model,
     response = client.post(LOOKUP, {"id_type": "resident_id", "id_number": resident.id_number})
     assert response.status_code == 403
     assert not PersonLookup.objects.exists()
+
+
+def test_opening_a_flag_a_sample_or_a_manual_check_in_is_a_lookup(admin_client, admin_user):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from checkins.services import checkin_manual
+    from tests.factories import add_flag, make_resident, make_venue, post_result
+
+    person = make_resident(name="冯七")
+    flag = add_flag(person, "symptoms")
+    post_result(
+        id_number=person.id_number,
+        name=person.name,
+        sampled=timezone.now() - dt.timedelta(hours=3),
+        reported=timezone.now() - dt.timedelta(hours=1),
+        barcode="ADMIN-LOOK-1",
+    )
+    sample = Sample.objects.get(barcode="ADMIN-LOOK-1")
+    stranger = resident_id(birth="19800101", seq=998)
+    checkin = checkin_manual(
+        venue=make_venue(),
+        scanned_by=admin_user,
+        name="褚八",
+        id_type="resident_id",
+        id_number=stranger,
+        phone="13912345678",
+        temperature_band="normal",
+    )
+    pages = [
+        f"/admin/healthcode/riskflag/{flag.pk}/change/",
+        f"/admin/nucleic/sample/{sample.pk}/change/",
+        f"/admin/checkins/checkin/{checkin.pk}/change/",
+    ]
+    bodies = [admin_client.get(page) for page in pages]
+    assert [b.status_code for b in bodies] == [200, 200, 200]
+    lookups = list(PersonLookup.objects.order_by("pk").values_list("resident", "subject_masked_id"))
+    assert lookups == [
+        (person.pk, ""),
+        (person.pk, ""),
+        (None, stranger[:4] + "*" * 10 + stranger[-4:]),
+    ]
+    checkin_page = bodies[2].content.decode()
+    assert stranger not in checkin_page and "13912345678" not in checkin_page
+    assert "139****5678" in checkin_page
