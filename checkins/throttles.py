@@ -7,17 +7,14 @@ The history lives in the cache (Redis in production). If the cache is unreachabl
 throttle lets the request through and logs a warning: a door must keep working when Redis
 is down, and the binding and approval checks still apply."""
 
-import logging
-
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.throttling import SimpleRateThrottle
 
 from checkins.fields import VenueIdField
+from healthcode.throttling import FailOpenMixin
 from venues.models import VenueInspector
-
-logger = logging.getLogger(__name__)
 
 
 class ManualCheckinThrottled(Throttled):
@@ -27,30 +24,11 @@ class ManualCheckinThrottled(Throttled):
     extra_detail_singular = extra_detail_plural = "请 {wait} 秒后再试。"
 
 
-class _FailOpenRateThrottle(SimpleRateThrottle):
+class _FailOpenRateThrottle(FailOpenMixin, SimpleRateThrottle):
     setting_name = ""
 
     def get_rate(self) -> str:
         return getattr(settings, self.setting_name)
-
-    def allow_request(self, request, view) -> bool:
-        key = self.get_cache_key(request, view)
-        if key is None:
-            return True
-        self.key = key
-        try:
-            self.history = self.cache.get(key, [])
-            self.now = self.timer()
-            while self.history and self.history[-1] <= self.now - self.duration:
-                self.history.pop()
-            if len(self.history) >= self.num_requests:
-                return self.throttle_failure()
-            return self.throttle_success()
-        except Exception as exc:  # the cache backend is unreachable: fail open
-            logger.warning(
-                "throttle %s skipped: cache unavailable (%s)", self.scope, type(exc).__name__
-            )
-            return True
 
 
 class ManualCheckinPerInspectorThrottle(_FailOpenRateThrottle):

@@ -54,7 +54,18 @@ def _cache_unavailable(exc: Exception) -> None:
     log.warning("throttle skipped, cache unavailable (%s); request allowed", type(exc).__name__)
 
 
-class FailOpenRateThrottle(SimpleRateThrottle):
+class FailOpenMixin:
+    """For a DRF throttle: a cache that cannot be reached lets the request through (logged)."""
+
+    def allow_request(self, request, view):
+        try:
+            return super().allow_request(request, view)
+        except Exception as exc:  # any cache backend error: fail open
+            _cache_unavailable(exc)
+            return True
+
+
+class FailOpenRateThrottle(FailOpenMixin, SimpleRateThrottle):
     """DRF's sliding-window throttle keyed by client IP; a cache error allows the request."""
 
     limit_setting: str
@@ -72,13 +83,6 @@ class FailOpenRateThrottle(SimpleRateThrottle):
 
     def get_cache_key(self, request, view):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
-
-    def allow_request(self, request, view):
-        try:
-            return super().allow_request(request, view)
-        except Exception as exc:  # any cache backend error: fail open
-            _cache_unavailable(exc)
-            return True
 
     def refusal_wait(self, request) -> float | None:
         """Count this request; the seconds to wait if it is over the limit, else None."""

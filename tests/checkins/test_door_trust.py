@@ -222,10 +222,10 @@ def test_the_throttle_fails_open_when_the_cache_is_down(bound, settings, caplog)
         }
     }
     settings.MANUAL_CHECKIN_RATE_PER_INSPECTOR = "1/hour"
-    with caplog.at_level(logging.WARNING, logger="checkins.throttles"):
+    with caplog.at_level(logging.WARNING, logger="healthcode.throttling"):
         assert manual(bound, bound.venue).status_code == 201
         assert manual(bound, bound.venue, name="周老叔").status_code == 201
-    warnings = [r.getMessage() for r in caplog.records if r.name == "checkins.throttles"]
+    warnings = [r.getMessage() for r in caplog.records if r.name == "healthcode.throttling"]
     assert warnings and all("cache unavailable" in w for w in warnings)
     assert not any(STRANGER_ID in w or "周老" in w or bound.user.phone in w for w in warnings)
 
