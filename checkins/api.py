@@ -13,6 +13,8 @@ from checkins import services
 from checkins.fields import VenueIdField
 from checkins.models import Device, Method, TemperatureBand
 from checkins.throttles import (
+    DeviceIdCardThrottle,
+    DeviceIdCardThrottled,
     ManualCheckinPerInspectorThrottle,
     ManualCheckinPerVenueThrottle,
     ManualCheckinThrottled,
@@ -172,6 +174,7 @@ class InspectManualApi(APIView):
     # On top of the API's default throttles (if any), never instead of them.
     throttle_classes = [
         *APIView.throttle_classes,
+        DeviceIdCardThrottle,
         ManualCheckinPerInspectorThrottle,
         ManualCheckinPerVenueThrottle,
     ]
@@ -253,6 +256,10 @@ class DeviceVerifyApi(APIView):
 
     authentication_classes = [DeviceAuthentication]
     permission_classes = [IsDevice]
+    throttle_classes = [*APIView.throttle_classes, DeviceIdCardThrottle]
+
+    def throttled(self, request, wait):
+        raise DeviceIdCardThrottled(wait)
 
     class DeviceVerifyInputSerializer(serializers.Serializer):
         code = serializers.CharField(max_length=300, required=False)

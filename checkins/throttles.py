@@ -21,7 +21,11 @@ class ManualCheckinThrottled(Throttled):
     default_detail = _(
         "手工登记过于频繁：每位检测员、每个场所的登记次数有上限，以防冒用他人身份信息。"
     )
-    extra_detail_singular = extra_detail_plural = "请 {wait} 秒后再试。"
+    extra_detail_singular = extra_detail_plural = _("请 {wait} 秒后再试。")
+
+
+class DeviceIdCardThrottled(ManualCheckinThrottled):
+    default_detail = _("证件查验过于频繁：每台设备的查验次数有上限，以防冒用他人身份信息。")
 
 
 class _FailOpenRateThrottle(FailOpenMixin, SimpleRateThrottle):
@@ -61,3 +65,18 @@ class ManualCheckinPerVenueThrottle(_FailOpenRateThrottle):
         if not VenueInspector.objects.filter(user_id=request.user.pk, venue_id=venue_id).exists():
             return None
         return self.cache_format % {"ident": venue_id}
+
+
+class DeviceIdCardThrottle(_FailOpenRateThrottle):
+    """A gate reading an ID card (name and number, no code) answers with that person's colour:
+    the machine form of 手工登记, limited per device. Scanned codes are not counted."""
+
+    scope = "device_id_card"
+    setting_name = "DEVICE_ID_CARD_RATE"
+    cache_format = "throttle:device-id-card:%(ident)s"
+
+    def get_cache_key(self, request, view) -> str | None:
+        data = request.data if hasattr(request.data, "get") else {}
+        if data.get("code") or request.auth is None:
+            return None
+        return self.cache_format % {"ident": request.auth.pk}

@@ -308,6 +308,9 @@ CHECKIN_REPEAT_SECONDS = env_int("CHECKIN_REPEAT_SECONDS", 600, minimum=0)
 # 200 (checkins.throttles). Beyond that the API answers 429 with Retry-After.
 MANUAL_CHECKIN_RATE_PER_INSPECTOR = env_rate("MANUAL_CHECKIN_RATE_PER_INSPECTOR", "60/hour")
 MANUAL_CHECKIN_RATE_PER_VENUE = env_rate("MANUAL_CHECKIN_RATE_PER_VENUE", "200/hour")
+# A gate's ID-card reader is the same door by machine: a card read takes seconds, and even a
+# station's busiest gate reads far fewer than 600 cards an hour (most people show a code).
+DEVICE_ID_CARD_RATE = env_rate("DEVICE_ID_CARD_RATE", "600/hour")
 
 # --- Request size ---------------------------------------------------------------------------
 # The largest request body accepted, in bytes (config.middleware.BodySizeLimitMiddleware

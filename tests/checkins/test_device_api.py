@@ -152,3 +152,22 @@ def test_device_verify_query_count(device, resident, django_assert_num_queries):
     # 9 INSERT the lookup record (the device saw this person's status)
     with django_assert_num_queries(9):
         assert post(device, {"code": token}).json()["decision"] == "pass"
+
+
+def test_id_card_reads_are_limited_per_device_and_codes_are_not(device, resident, settings):
+    from tests.factories import resident_id
+
+    settings.DEVICE_ID_CARD_RATE = "2/hour"
+
+    def card(n):  # people nobody registered: each read is a new, unmatched check-in
+        number = resident_id(birth="19700101", seq=900 + n)
+        return {"id_type": "resident_id", "id_number": number, "name": "蒋九"}
+
+    assert [post(device, card(n)).status_code for n in range(2)] == [200, 200]
+    refused = post(device, card(2))
+    assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
+    assert "证件查验过于频繁" in refused.json()["detail"]
+    assert CheckIn.objects.count() == 2 and PersonLookup.objects.count() == 2
+    token = tokens.issue(public_id=resident.public_id, now=timezone.now()).token
+    assert post(device, {"code": token}).status_code == 200  # scanned codes still pass
+    assert CheckIn.objects.count() == 3
