@@ -208,6 +208,11 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_max": 0.5,
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A code marked due by a change is queued at once; the minute sweep leaves it alone for this
+# long (it would only queue it twice), then takes it back if its task never ran — a worker
+# killed mid-chunk, a broker that was down. Longer than a healthy queue's delay (seconds),
+# short enough that a lost task is recovered within about two sweeps.
+RECOMPUTE_LEASE_SECONDS = env_int("RECOMPUTE_LEASE_SECONDS", 60, minimum=10)
 CELERY_BEAT_SCHEDULE = {
     # Statuses change by time alone (a window lapses, a flag ends, a policy takes effect).
     "recompute-due": {"task": "healthcode.tasks.recompute_due", "schedule": 60.0},

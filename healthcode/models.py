@@ -149,6 +149,10 @@ class HealthCode(models.Model):
     rules_version = models.CharField(_("规则版本"), max_length=32, blank=True)
     computed_at = models.DateTimeField(_("计算时间"))
     review_at = models.DateTimeField(_("下次复核时间"), null=True, blank=True, db_index=True)
+    # When a recompute of this code was last put on the queue (by a change of facts or by the
+    # sweep): the sweep leaves a due code alone for RECOMPUTE_LEASE_SECONDS after that, so it
+    # does not queue again what is already queued, and takes it back if the task was lost.
+    queued_at = models.DateTimeField(_("入队时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("健康码")

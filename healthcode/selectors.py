@@ -60,10 +60,12 @@ def ensure_current(code: HealthCode, *, now: dt.datetime | None = None) -> Healt
     return code
 
 
-def codes_due(*, now: dt.datetime, limit: int) -> list[int]:
-    """Resident ids whose stored status has reached its review time (indexed scan)."""
+def codes_due(*, now: dt.datetime, limit: int, lease: dt.timedelta) -> list[int]:
+    """Resident ids whose stored status has reached its review time and that were not put on
+    the queue within ``lease`` (queued and not yet run, or run: either way not again yet)."""
     return list(
         HealthCode.objects.filter(review_at__lte=now)
+        .filter(Q(queued_at__isnull=True) | Q(queued_at__lte=now - lease))
         .order_by("review_at")
         .values_list("resident_id", flat=True)[:limit]
     )

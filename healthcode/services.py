@@ -231,15 +231,20 @@ def recompute_later(*, resident_ids, cause: str, now: dt.datetime | None = None)
     ids = sorted(set(resident_ids))
     if not ids:
         return
-    codes_mark_due(resident_ids=ids, at=now or timezone.now())
+    codes_mark_due(resident_ids=ids, at=now or timezone.now(), queued=True)
     enqueue_after_commit(ids, cause)
 
 
 def codes_mark_due(
-    *, at: dt.datetime, resident_ids: list[int] | None = None, group: str | None = None
+    *,
+    at: dt.datetime,
+    resident_ids: list[int] | None = None,
+    group: str | None = None,
+    queued: bool = False,
 ) -> None:
     """Make these residents' codes (by id, or a whole population group) due no later than
-    ``at``: ``review_at = LEAST(COALESCE(review_at, at), at)``.
+    ``at``: ``review_at = LEAST(COALESCE(review_at, at), at)``; ``queued``: their recompute is
+    being put on the queue now (``queued_at = at``), so the sweep leaves them to it a while.
 
     Every row is written, already-due ones too, so that the write waits for a recompute that
     holds the row's lock and may have read the facts before this change: a skipped row would
@@ -253,7 +258,10 @@ def codes_mark_due(
         if group is not None:
             codes = codes.filter(resident__population_group=group)
         when = Value(at, output_field=DateTimeField())
-        codes.update(review_at=Least(Coalesce("review_at", when), when))
+        codes.update(
+            review_at=Least(Coalesce("review_at", when), when),
+            **({"queued_at": at} if queued else {}),
+        )
         return
     conditions, params = [], []
     if resident_ids is not None:
@@ -265,11 +273,17 @@ def codes_mark_due(
     table, residents = HealthCode._meta.db_table, Resident._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET review_at = LEAST(COALESCE(review_at, %s), %s) "
+            f"UPDATE {table} SET review_at = LEAST(COALESCE(review_at, %s), %s)"
+            f"{', queued_at = %s' if queued else ''} "
             f"WHERE id IN (SELECT h.id FROM {table} h JOIN {residents} r ON r.id = h.resident_id "
             f"WHERE {' AND '.join(conditions) or 'TRUE'} ORDER BY h.resident_id FOR UPDATE OF h)",
-            [at, at, *params],
+            [at, at, *([at] if queued else []), *params],
         )
+
+
+def codes_mark_queued(*, resident_ids: list[int], at: dt.datetime) -> None:
+    """The sweep put these residents' recomputes on the queue at ``at``."""
+    HealthCode.objects.filter(resident_id__in=resident_ids).update(queued_at=at)
 
 
 def enqueue_after_commit(resident_ids: list[int], cause: str) -> None:

@@ -1,8 +1,10 @@
 """Celery tasks that keep stored statuses current. Thin: ids in, a service call."""
 
+import datetime as dt
 import logging
 
 from celery import current_app, shared_task
+from django.conf import settings
 from django.core.cache import cache
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
@@ -42,12 +44,16 @@ def enqueue_recompute(resident_ids: list[int], cause: str) -> None:
 @shared_task(acks_late=True)
 def recompute_due() -> int:
     """Every minute (beat): enqueue recomputes for codes whose review time has passed —
-    a window lapsing, a flag ending, a policy taking effect."""
+    a window lapsing, a flag ending, a policy taking effect — and for codes a change marked
+    due whose own task has not run within the lease (a worker killed, a broker down)."""
     # One sweep at a time: a slow sweep must not be overlapped by the next minute's.
     if not cache.add(SWEEP_LOCK, "1", timeout=55):
         return 0
     try:
-        ids = selectors.codes_due(now=timezone.now(), limit=SWEEP_LIMIT)
+        now = timezone.now()
+        lease = dt.timedelta(seconds=settings.RECOMPUTE_LEASE_SECONDS)
+        ids = selectors.codes_due(now=now, limit=SWEEP_LIMIT, lease=lease)
+        services.codes_mark_queued(resident_ids=ids, at=now)
         enqueue_recompute(ids, "review time")
         if ids:
             logger.info("recompute_due enqueued %d residents", len(ids))

@@ -57,9 +57,18 @@ def test_a_batch_marks_the_people_it_touches_due_in_its_own_transaction(resident
     assert code_of(other).review_at != NOW  # only the people the batch touched
 
 
+LEASE = dt.timedelta(seconds=60)  # RECOMPUTE_LEASE_SECONDS
+
+
 def test_the_sweep_recomputes_what_a_lost_task_left_behind(resident):
     with time_machine.travel(NOW, tick=False):
         ingest_positive(resident)
+    # Within the lease the batch's own task is presumed queued: the sweep does not queue it
+    # again. At the lease's end it is presumed lost, and the sweep takes it back.
+    with time_machine.travel(NOW + LEASE - dt.timedelta(seconds=1), tick=False):
+        assert tasks.recompute_due() == 0
+    assert code_of(resident).colour == "green"
+    with time_machine.travel(NOW + LEASE, tick=False):
         assert tasks.recompute_due() == 1
     code = code_of(resident)
     assert code.colour == "red" and code.review_at != NOW
@@ -230,7 +239,8 @@ def test_a_change_during_a_recompute_of_an_already_due_code_is_not_lost(monkeypa
     code = code_of(resident)
     assert code.review_at is not None and code.review_at <= timezone.now()
     monkeypatch.undo()  # the sweep's own tasks run
-    tasks.recompute_due()
+    with time_machine.travel(timezone.now() + LEASE, tick=False):
+        tasks.recompute_due()
     assert code_of(resident).colour == "red"
 
 
@@ -277,3 +287,16 @@ def test_an_itinerary_edited_in_the_admin_recomputes_its_person(
         )
     assert response.status_code == 302, response.content.decode()[:2000]
     assert code_of(resident).colour == "red"
+
+
+def test_the_sweep_does_not_queue_twice_what_it_queued_within_the_lease(resident):
+    HealthCode.objects.filter(resident=resident).update(review_at=NOW - dt.timedelta(hours=1))
+    with time_machine.travel(NOW, tick=False):
+        # A code due by time alone is swept at once; its task is lost (nothing recomputes).
+        ids = tasks.selectors.codes_due(now=NOW, limit=10, lease=LEASE)
+        assert ids == [resident.pk]
+        services.codes_mark_queued(resident_ids=ids, at=NOW)
+    with time_machine.travel(NOW + LEASE - dt.timedelta(seconds=1), tick=False):
+        assert tasks.recompute_due() == 0
+    with time_machine.travel(NOW + LEASE, tick=False):
+        assert tasks.recompute_due() == 1
