@@ -203,15 +203,7 @@ class InspectManualApi(APIView):
             id_number=attrs["id_number"],
             phone=attrs.get("phone", ""),
             temperature_band=attrs["temperature_band"],
-        )
-        if checkin.resident is not None:
-            healthcode_services.person_lookup_record(
-                viewer=request.user, resident=checkin.resident, channel="inspector_manual"
-            )
-        else:
-            healthcode_services.person_lookup_unmatched_record(
-                viewer=request.user, id_number=attrs["id_number"], channel="inspector_manual"
-            )
+        )  # records the lookup, matched or not
         out = _checkin_person(checkin)
         return Response(PersonStatusSerializer(out).data, status=status.HTTP_201_CREATED)
 
@@ -297,10 +289,14 @@ class DeviceVerifyApi(APIView):
         data.is_valid(raise_exception=True)
         attrs = data.validated_data
         band = services.temperature_band_for(celsius=attrs.get("temperature"))
+        machine = f"device {request.auth.pk}"
         if "code" in attrs:
             resident, error = _resident_or_400(attrs["code"])
             if error:
                 return error
+            healthcode_services.person_lookup_record(
+                resident=resident, channel="device", machine=machine
+            )
             checkin, _new = services.checkin_record(
                 resident=resident,
                 venue=venue,
@@ -318,16 +314,8 @@ class DeviceVerifyApi(APIView):
                 id_number=attrs["id_number"],
                 temperature_band=band,
                 method=Method.DEVICE,
-            )
-        machine = f"device {request.auth.pk}"
-        if checkin.resident is not None:
-            healthcode_services.person_lookup_record(
-                resident=checkin.resident, channel="device", machine=machine
-            )
-        elif "code" not in attrs:  # an ID card that matches nobody is a lookup too
-            healthcode_services.person_lookup_unmatched_record(
-                machine=machine, id_number=attrs["id_number"], channel="device"
-            )
+                machine=machine,
+            )  # records the lookup, matched or not
         person = _checkin_person(checkin)
         out = {
             "decision": checkin.decision,

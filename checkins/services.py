@@ -15,6 +15,7 @@ from healthcode import engine, tokens
 from healthcode.errors import DomainError
 from healthcode.models import HealthCode, Resident
 from healthcode.selectors import ensure_current
+from healthcode.services import person_lookup_record, person_lookup_unmatched_record
 from venues.models import EntryRule, Venue
 
 # Which stopped check-ins raise which alert.
@@ -164,13 +165,19 @@ def checkin_manual(
     phone: str = "",
     temperature_band: str = "",
     method: str = Method.MANUAL,
+    machine: str = "",
     now: dt.datetime | None = None,
 ) -> CheckIn:
     """手工登记: an inspector registers a person who has no phone and no code. A registered
     person (same document and name) is checked in with their status; anyone else is
     recorded as 未注册 and stopped for the staff to verify by hand. Scan devices reading an
-    ID card come the same way (``method=device``)."""
+    ID card come the same way (``method=device``, ``machine`` naming the device).
+
+    Either way it is a lookup of that person by whoever typed or read the card, and is
+    recorded: of the resident, or of a masked subject when the name and number match nobody.
+    """
     resident = Resident.objects.filter(id_type=id_type, id_number=id_number, name=name).first()
+    lookup = {"viewer": scanned_by, "machine": machine, "channel": _LOOKUP_CHANNELS[method]}
     if resident is not None:
         checkin, _new = checkin_record(
             resident=resident,
@@ -180,7 +187,9 @@ def checkin_manual(
             temperature_band=temperature_band,
             now=now,
         )
+        person_lookup_record(resident=resident, **lookup)
         return checkin
+    person_lookup_unmatched_record(id_number=id_number, **lookup)
     now = now or timezone.now()
     band = temperature_band_for(band=temperature_band)
     with transaction.atomic():
@@ -199,6 +208,9 @@ def checkin_manual(
         )
         _raise_alerts(checkin, region_code="", now=now)
     return checkin
+
+
+_LOOKUP_CHANNELS = {Method.MANUAL: "inspector_manual", Method.DEVICE: "device"}
 
 
 def alert_acknowledge(*, alert: Alert, user) -> Alert:
