@@ -11,7 +11,7 @@ from django.utils import timezone
 from checkins.models import GridWorker
 from checkins.services import checkin_record
 from healthcode import tokens
-from healthcode.models import User
+from healthcode.models import HealthOfficer, User
 from tests.factories import PASSWORD, add_flag, make_resident, make_venue, post_result
 from venues import codes
 from venues import services as venue_services
@@ -64,7 +64,7 @@ class Watch:
         assert violations == [] and self.console == [], (where, violations, self.console)
 
 
-def test_every_page_passes_the_csp(browser, site, settings):
+def test_every_page_passes_the_csp(browser, site, settings, artifacts_dir):
     settings.HEALTHCODE_TOKEN_REFRESH_SECONDS = 1  # the code page refreshes while we watch
     venue = make_venue(full_name="文三路联华超市")
     resident = make_resident(name="钱多多")
@@ -123,9 +123,27 @@ def test_every_page_passes_the_csp(browser, site, settings):
     grid.log_in(worker.phone)
     grid.open("/alerts/", wait_for=".alerts")
 
+    HealthOfficer.objects.create(user=officer, region_codes=["330100"])
+    make_venue(full_name="文二路待审核便利店", status="pending")
     health = Watch(browser, site)
     health.log_in(officer.phone)
+    health.open("/officer/venues/", wait_for=".venue-pending")
     health.open("/officer/risk-flags/", wait_for="#id_file")
+    rows = [
+        "source,external_id,id_type,id_number,name,kind,starts_at",
+        f"cdc,B1,resident_id,{resident.id_number},钱多多,symptoms,{now:%Y-%m-%d %H:%M}",
+        f"cdc,B2,resident_id,{resident.id_number[:-1]}0,钱多多,nonsense,{now:%Y-%m-%d %H:%M}",
+    ]
+    health.page.set_input_files(
+        "#id_file",
+        files=[{"name": "flags.csv", "mimeType": "text/csv", "buffer": "\n".join(rows).encode()}],
+    )
+    health.page.click("main button[type=submit]")
+    health.page.wait_for_selector("#report")
+    health.assert_clean("risk-flag upload report")
+    assert health.page.inner_text("#report-created") == "1"
+    assert "第 3 行" in health.page.inner_text(".report-errors")
+    health.page.screenshot(path=f"{artifacts_dir}/officer-risk-flags.png", full_page=True)
 
 
 def test_the_listener_sees_a_violation(browser, site):
