@@ -24,7 +24,8 @@ from healthcode import services as healthcode_services
 from healthcode.apikeys import ApiKeyAuthentication
 from healthcode.idnumbers import IdType
 from healthcode.models import test_line
-from healthcode.selectors import ensure_current, resident_from_token
+from healthcode.selectors import ensure_current
+from proxy_scan.selectors import resident_from_any_token
 from venues.models import Venue, VenueInspector
 from venues.selectors import venue_usable
 
@@ -57,7 +58,7 @@ def _inspected_venue(request, venue_id: int) -> Venue:
 
 def _resident_or_400(token: str):
     try:
-        return resident_from_token(token=token, now=timezone.now()), None
+        return resident_from_any_token(token=token, now=timezone.now()), None
     except tokens.TokenInvalid as exc:
         body = {"code": [exc.message], "problem": exc.problem.value}
         return None, Response(body, status=status.HTTP_400_BAD_REQUEST)
@@ -120,9 +121,10 @@ class InspectVerifyApi(APIView):
             return scanned
         venue, resident, attrs = scanned
         now = timezone.now()
-        services.token_refuse_if_used_elsewhere(
-            resident=resident, token=attrs["code"], venue=venue, now=now
-        )
+        if one_venue := tokens.one_venue_token(attrs["code"]):  # not a paper code's
+            services.token_refuse_if_used_elsewhere(
+                resident=resident, token=one_venue, venue=venue, now=now
+            )
         code = ensure_current(resident.health_code, now=now)
         decision = services.door_decision(code=code, venue=venue, now=now)
         out = _person(resident, code, passed=decision.passed, decision=decision.text)
@@ -149,7 +151,7 @@ class InspectConfirmApi(APIView):
             method=Method.INSPECTOR_SCAN,
             scanned_by=request.user,
             temperature_band=attrs["temperature_band"],
-            token=attrs["code"],
+            token=tokens.one_venue_token(attrs["code"]),
         )
         out = _checkin_person(checkin)
         return Response(PersonStatusSerializer(out).data, status=status.HTTP_201_CREATED)
@@ -303,7 +305,7 @@ class DeviceVerifyApi(APIView):
                 method=Method.DEVICE,
                 temperature_band=band,
                 temperature=attrs.get("temperature"),
-                token=attrs["code"],
+                token=tokens.one_venue_token(attrs["code"]),
             )
         else:
             checkin = services.checkin_manual(

@@ -303,6 +303,10 @@ if HEALTHCODE_TOKEN_REFRESH_SECONDS >= HEALTHCODE_TOKEN_TTL_SECONDS:
     raise ImproperlyConfigured(
         "HEALTHCODE_TOKEN_REFRESH_SECONDS must be shorter than HEALTHCODE_TOKEN_TTL_SECONDS."
     )
+# A printed paper code (for people without a phone) is valid this long, then reprinted:
+# Shandong 14 days (336 h), Suzhou 24 h. Long, because its holder cannot refresh it; its
+# colour is never printed, every scan shows the live status.
+PAPER_CODE_TTL_HOURS = env_int("PAPER_CODE_TTL_HOURS", 336, minimum=1)
 
 # --- Check-ins ------------------------------------------------------------------------------
 # A second scan of the same venue by the same person within this many seconds is the same visit.

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from proxy_scan import views
+
+app_name = "proxy_scan"
+
+urlpatterns = [
+    path("code/paper/", views.paper_page, name="paper"),
+    path("code/paper.pdf", views.paper_pdf, name="paper-pdf"),
+    path("code/paper/revoke/", views.paper_revoke, name="paper-revoke"),
+]
