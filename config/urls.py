@@ -29,6 +29,7 @@ urlpatterns = [
     path("", include("healthcode.urls")),
     path("", include("checkins.urls")),
     path("", include("venues.urls")),
+    path("", include("proxy_scan.urls")),
     path("api/v1/", include("healthcode.api_urls")),
     path("api/v1/", include("nucleic.api_urls")),
     path("api/v1/", include("checkins.api_urls")),
