@@ -320,6 +320,13 @@ MANUAL_CHECKIN_RATE_PER_VENUE = env_rate("MANUAL_CHECKIN_RATE_PER_VENUE", "200/h
 # A gate's ID-card reader is the same door by machine: a card read takes seconds, and even a
 # station's busiest gate reads far fewer than 600 cards an hour (most people show a code).
 DEVICE_ID_CARD_RATE = env_rate("DEVICE_ID_CARD_RATE", "600/hour")
+# 老幼助查 (/lookup/) answers with the colour of whoever a name and ID number name, so a leaked
+# list could be run through it. A companion looks up a few people a day and venue staff helping
+# elders at a door a few an hour; 20 per account per hour is ample for both. Per IP it is
+# higher (a venue's staff share one connection, carriers put many people behind one address)
+# and stops one machine from cycling through accounts (proxy_scan.throttles).
+ELDER_LOOKUP_PER_USER_PER_HOUR = env_int("ELDER_LOOKUP_PER_USER_PER_HOUR", 20, minimum=1)
+ELDER_LOOKUP_PER_IP_PER_HOUR = env_int("ELDER_LOOKUP_PER_IP_PER_HOUR", 60, minimum=1)
 
 # --- Request size ---------------------------------------------------------------------------
 # The largest request body accepted, in bytes (config.middleware.BodySizeLimitMiddleware

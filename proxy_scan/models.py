@@ -1,6 +1,13 @@
+"""Paper-code series and 老幼助查 results."""
+
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from healthcode.models import Resident, User
 
 
 class PaperCodeSeries(models.Model):
@@ -36,3 +43,37 @@ class PaperCodeSeries(models.Model):
 
     def __str__(self) -> str:
         return f"{self.resident_id} v{self.version}"
+
+
+# 老幼助查 shows its result for 10 seconds (seed 001: the page closes after 10 s); the server's
+# copy is readable for exactly as long, so a reload or the back button afterwards shows nothing.
+ELDER_LOOKUP_RESULT_LIFETIME = dt.timedelta(seconds=10)
+
+
+class ElderLookupResult(models.Model):
+    """The one-time address of a 老幼助查 result: readable by the user who looked the person up,
+    for 10 seconds after the lookup, then deleted. It holds no copy of the person's data; the
+    result page reads their live status. The lookup itself is a ``PersonLookup``, kept."""
+
+    key = models.CharField(_("结果编号"), max_length=64, unique=True)
+    viewer = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="+", verbose_name=_("查询人")
+    )
+    resident = models.ForeignKey(
+        Resident, on_delete=models.CASCADE, related_name="+", verbose_name=_("被查询人")
+    )
+    created_at = models.DateTimeField(_("查询时间"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("老幼助查结果")
+        verbose_name_plural = _("老幼助查结果")
+
+    def __str__(self) -> str:
+        return f"{self.viewer} → {self.resident}"
+
+    @property
+    def expires_at(self) -> dt.datetime:
+        return self.created_at + ELDER_LOOKUP_RESULT_LIFETIME
+
+    def readable_at(self, now: dt.datetime) -> bool:
+        return now < self.expires_at

@@ -1,11 +1,11 @@
-"""Reads for paper health codes."""
+"""Reads for paper health codes and 老幼助查."""
 
 import datetime as dt
 
 from healthcode import tokens
-from healthcode.models import Resident
+from healthcode.models import Resident, User
 from healthcode.selectors import resident_from_token
-from proxy_scan.models import PaperCodeSeries
+from proxy_scan.models import ElderLookupResult, PaperCodeSeries
 
 FIRST_VERSION = 1
 
@@ -39,3 +39,13 @@ def resident_from_any_token(*, token: str, now: dt.datetime) -> Resident:
     if claim.version != (series.version if series else FIRST_VERSION):
         raise tokens.TokenInvalid(tokens.TokenProblem.PAPER_REVOKED)
     return resident
+
+
+def elder_lookup_result_for(*, key: str, viewer: User) -> ElderLookupResult | None:
+    """The 老幼助查 result at this address if ``viewer`` made it, with the person's code
+    loaded (one query); None for an unknown address and for another user's, alike."""
+    return (
+        ElderLookupResult.objects.select_related("resident__health_code")
+        .filter(key=key, viewer=viewer)
+        .first()
+    )

@@ -1,6 +1,7 @@
-"""Writes (and signed issues) for paper health codes."""
+"""Writes for paper health codes and 老幼助查 (帮扫 joins them)."""
 
 import datetime as dt
+import secrets
 
 from django.db import transaction
 from django.utils import timezone
@@ -8,8 +9,11 @@ from django.utils.translation import gettext_lazy as _
 
 from healthcode import tokens
 from healthcode.errors import DomainError
-from healthcode.models import Resident
-from proxy_scan.models import PaperCodeSeries
+from healthcode.idnumbers import IdType, parse_resident_id
+from healthcode.models import Resident, User
+from healthcode.services import person_lookup_record, person_lookup_unmatched_record
+from proxy_scan.ages import elder_lookup_age_allowed
+from proxy_scan.models import ELDER_LOOKUP_RESULT_LIFETIME, ElderLookupResult, PaperCodeSeries
 from proxy_scan.selectors import paper_code_version
 
 NOT_YOURS = _("您无权为此人打印或作废纸质码。")
@@ -51,3 +55,50 @@ def paper_codes_revoke(
         series.revoked_by = viewer
         series.save(update_fields=["version", "revoked_at", "revoked_by"])
     return series
+
+
+ELDER_LOOKUP_CHANNEL = "elder_lookup"
+
+
+def elder_lookup_refusal() -> DomainError:
+    """One answer for a wrong name, a number nobody registered and an age outside the rule,
+    so that the page cannot tell which, nor whether the person exists."""
+    return DomainError(_("未找到符合老幼助查条件的人员，请核对姓名与证件号码。"), code="not_found")
+
+
+def elder_lookup(
+    *, viewer: User, name: str, id_number: str, now: dt.datetime | None = None
+) -> ElderLookupResult:
+    """老幼助查: ``viewer`` (a companion or venue staff) looks up the person a name and a
+    mainland resident ID number name. Allowed only for a registered person of that name who is
+    60 or older, or 16 or younger, today in Asia/Shanghai; anyone else raises the neutral
+    ``elder_lookup_refusal``. Either way the lookup is recorded (``PersonLookup``, channel
+    ``elder_lookup``): of the resident when name and number match one, else of a masked
+    subject. Inputs are cleaned (``proxy_scan.forms``). Returns the result's one-time address,
+    readable by ``viewer`` for ``ELDER_LOOKUP_RESULT_LIFETIME``."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    info = parse_resident_id(id_number, today=today)
+    resident = Resident.objects.filter(
+        id_type=IdType.RESIDENT_ID, id_number=id_number, name=name
+    ).first()
+    if resident is None:
+        person_lookup_unmatched_record(
+            viewer=viewer, id_number=id_number, channel=ELDER_LOOKUP_CHANNEL
+        )
+        raise elder_lookup_refusal()
+    person_lookup_record(viewer=viewer, resident=resident, channel=ELDER_LOOKUP_CHANNEL)
+    if not elder_lookup_age_allowed(info, today=today):
+        raise elder_lookup_refusal()  # the attempt stays recorded: the person may see it
+    elder_lookup_results_purge(now=now)
+    return ElderLookupResult.objects.create(
+        key=secrets.token_urlsafe(24), viewer=viewer, resident=resident, created_at=now
+    )
+
+
+def elder_lookup_results_purge(*, now: dt.datetime) -> int:
+    """Delete every result address past its lifetime; return how many."""
+    deleted, _by_model = ElderLookupResult.objects.filter(
+        created_at__lte=now - ELDER_LOOKUP_RESULT_LIFETIME
+    ).delete()
+    return deleted

@@ -8,4 +8,6 @@ urlpatterns = [
     path("code/paper/", views.paper_page, name="paper"),
     path("code/paper.pdf", views.paper_pdf, name="paper-pdf"),
     path("code/paper/revoke/", views.paper_revoke, name="paper-revoke"),
+    path("lookup/", views.elder_lookup_page, name="lookup"),
+    path("lookup/r/<slug:key>", views.elder_lookup_result, name="lookup-result"),
 ]

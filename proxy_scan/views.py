@@ -1,15 +1,23 @@
-"""The resident's paper-code page: print (download the A5 PDF) and revoke them all."""
+"""Pages: the resident's paper codes (print, revoke) and 老幼助查."""
+
+import math
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from healthcode.errors import DomainError
 from healthcode.models import Resident
+from healthcode.selectors import ensure_current
+from healthcode.throttling import minutes_to_wait
 from proxy_scan import paper, selectors, services
+from proxy_scan.forms import ElderLookupForm
+from proxy_scan.selectors import elder_lookup_result_for
+from proxy_scan.throttles import ELDER_LOOKUP_MESSAGE, elder_lookup_wait
 
 
 def _own_resident(request) -> Resident | None:
@@ -71,3 +79,61 @@ def paper_revoke(request):
     except DomainError as exc:
         return HttpResponse(exc.message, status=exc.status, content_type="text/plain")
     return redirect("proxy_scan:paper")
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def elder_lookup_page(request):
+    """老幼助查: a companion or venue staff enters a name and a resident ID number. A found
+    person's result is shown at a one-time address (POST, then redirect), never in this
+    response, so that a reload cannot bring it back."""
+    form = ElderLookupForm(request.POST or None)
+    if request.method == "POST":
+        wait = elder_lookup_wait(request)
+        if wait is not None:  # counted before anything is checked: no probing past the limit
+            context = {
+                "form": ElderLookupForm(),
+                "refusal": ELDER_LOOKUP_MESSAGE % {"minutes": minutes_to_wait(wait)},
+            }
+            response = render(request, "proxy_scan/lookup.html", context, status=429)
+            response["Retry-After"] = str(math.ceil(wait))
+            return response
+        if form.is_valid():
+            try:
+                result = services.elder_lookup(
+                    viewer=request.user,
+                    name=form.cleaned_data["name"],
+                    id_number=form.cleaned_data["id_number"],
+                )
+            except DomainError as exc:
+                form.add_error(exc.field, exc.message)
+            else:
+                return redirect("proxy_scan:lookup-result", key=result.key)
+    return render(request, "proxy_scan/lookup.html", {"form": form})
+
+
+@never_cache
+@login_required
+@require_GET
+def elder_lookup_result(request, key: str):
+    """The result, for the user who looked the person up, for 10 seconds after the lookup;
+    then (and for anyone else) an 已过期 page. The person's status is read live."""
+    now = timezone.now()
+    result = elder_lookup_result_for(key=key, viewer=request.user)
+    if result is None:
+        return render(request, "proxy_scan/lookup_expired.html", status=404)
+    if not result.readable_at(now):
+        services.elder_lookup_results_purge(now=now)
+        return render(request, "proxy_scan/lookup_expired.html", status=410)
+    code = ensure_current(result.resident.health_code, now=now)
+    remaining = (result.expires_at - now).total_seconds()
+    response = render(
+        request,
+        "proxy_scan/lookup_result.html",
+        {"code": code, "resident": result.resident, "remaining_ms": math.ceil(remaining * 1000)},
+    )
+    # Without JavaScript the page cannot blank itself: the browser reloads it just after the
+    # result has expired, and the server answers 已过期.
+    response["Refresh"] = str(math.ceil(remaining) + 1)
+    return response

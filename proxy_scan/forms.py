@@ -1,0 +1,45 @@
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from healthcode.idnumbers import IdType, clean_name, normalise, parse_resident_id
+
+MAINLAND_ONLY = _(
+    "老幼助查仅适用于中国大陆居民身份证（18位）。持护照、港澳台居民证件或外国人永久居留"
+    "身份证的人员，请出示本人健康码或由场所工作人员人工登记。"
+)
+# 18-digit numbers that look like resident IDs but are not mainland ones: the residence
+# permits of Hong Kong, Macao and Taiwan residents (810000, 820000, 830000) and the 2017
+# foreign permanent residence card (starts with 9).
+_NOT_MAINLAND_PREFIXES = ("810000", "820000", "830000", "9")
+
+
+class ElderLookupForm(forms.Form):
+    name = forms.CharField(label=_("姓名"), max_length=64)
+    id_type = forms.ChoiceField(
+        label=_("证件类型"), choices=IdType.choices, initial=IdType.RESIDENT_ID
+    )
+    id_number = forms.CharField(
+        label=_("证件号码"),
+        max_length=32,
+        help_text=_("仅限60岁以上（含60岁）老人或16岁以下（含16岁）儿童的居民身份证。"),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "text"}),
+    )
+
+    def clean_name(self):
+        return clean_name(self.cleaned_data["name"])
+
+    def clean_id_type(self):
+        if self.cleaned_data["id_type"] != IdType.RESIDENT_ID:
+            raise ValidationError(MAINLAND_ONLY, code="not_mainland")
+        return IdType.RESIDENT_ID
+
+    def clean_id_number(self):
+        number = normalise(self.cleaned_data["id_number"])
+        if "id_type" not in self.cleaned_data:
+            return number  # another document type: refused on that field, nothing to check
+        if len(number) == 18 and number.startswith(_NOT_MAINLAND_PREFIXES):
+            raise ValidationError(MAINLAND_ONLY, code="not_mainland")
+        parse_resident_id(number, today=timezone.localdate())
+        return number
