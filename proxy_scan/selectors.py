@@ -26,14 +26,15 @@ def family_holders_of(*, member: Resident) -> QuerySet[FamilyBinding]:
 
 
 def family_binding_for(*, holder: Resident, binding_id) -> FamilyBinding | None:
-    """The holder's active binding with this public id, with the member's code loaded; None
-    for a malformed id, another holder's binding or an ended one."""
+    """The holder's active binding with this public id, with the member's code and the
+    holder's account loaded (a viewing is recorded by it); None for a malformed id, another
+    holder's binding or an ended one."""
     try:
         public_id = uuid.UUID(str(binding_id))
     except ValueError:
         return None
     return (
-        FamilyBinding.objects.select_related("member", "member__health_code")
+        FamilyBinding.objects.select_related("member__health_code", "holder__user")
         .filter(holder=holder, public_id=public_id, unbound_at=None)
         .first()
     )
