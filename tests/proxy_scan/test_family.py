@@ -234,3 +234,23 @@ def test_viewing_a_members_code_is_recorded_once_per_token_lifetime(resident, se
     with time_machine.travel(later, tick=False):
         assert services.family_code_viewed(binding=binding, now=later) is not None
     assert lookups.count() == 2
+
+
+def test_seed_demo_binds_an_elder_and_a_child_to_the_demo_holder_and_prints_them():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from healthcode.management.commands.seed_demo import FAMILY_HOLDER_PHONE
+
+    for _ in range(2):  # idempotent
+        out = StringIO()
+        call_command("seed_demo", stdout=out)
+    holder = Resident.objects.get(user__phone=FAMILY_HOLDER_PHONE)
+    members = [b.member for b in family_members_of(holder=holder)]
+    births = sorted(m.id_number[6:10] for m in members)
+    assert births == ["1950", "2016"] and all(m.user is None for m in members)
+    assert all(m.health_code.colour == "green" for m in members)
+    printed = out.getvalue()
+    assert FAMILY_HOLDER_PHONE in printed
+    assert all(m.name in printed and m.id_number in printed for m in members)
