@@ -144,7 +144,7 @@ def setup_data(data_file: Path) -> tuple[str, str]:
     venue = services.venue_approve(venue=venue, officer=officer)
     _device, device_key = Device.create_with_key(venue=venue, name="bench")
     lines = []
-    for resident in Resident.objects.select_related("user"):
+    for resident in Resident.objects.select_related("user").exclude(user=None):  # log-ins only
         session = SessionStore()
         session["_auth_user_id"] = str(resident.user.pk)
         session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"

@@ -165,3 +165,15 @@ def clean_name(raw: str) -> str:
             _("姓名只能包含汉字、字母、间隔号“·”、空格、连字符或撇号。"), code="name"
         )
     return name
+
+
+def clean_citizen_card(raw: str) -> str:
+    """A 市民卡 (citizen card) number: 6 to 20 letters or digits once spaces are dropped and
+    letters upper-cased (cities print them differently: Hangzhou's are digits, others carry a
+    letter prefix; the format is deliberately loose, the name check does the matching)."""
+    number = normalise(raw)
+    if not number:
+        raise ValidationError(_("请填写市民卡号。"), code="required")
+    if not re.fullmatch(r"[0-9A-Z]{6,20}", number):
+        raise ValidationError(_("市民卡号应为6至20位字母或数字。"), code="citizen_card")
+    return number

@@ -77,11 +77,22 @@ class PopulationGroup(models.TextChoices):
 
 
 class Resident(models.Model):
-    """A registered person: the seven items of the registration form and the commitment."""
+    """A registered person: the seven items of the registration form and the commitment.
+
+    ``user`` is the log-in. A resident without one (an elder without a smartphone, a child)
+    exists only as a family member bound by a holder under 代办: ``proxy_scan.services.
+    family_member_bind`` is the one service that creates them, in the same transaction as
+    the binding (a check constraint cannot look at another table; tests/proxy_scan prove it).
+    """
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     user = models.OneToOneField(
-        User, on_delete=models.PROTECT, related_name="resident", verbose_name=_("账号")
+        User,
+        on_delete=models.PROTECT,
+        related_name="resident",
+        verbose_name=_("账号"),
+        null=True,
+        blank=True,
     )
     name = models.CharField(_("姓名"), max_length=64)
     id_type = models.CharField(_("证件类型"), max_length=32, choices=IdType.choices)
@@ -103,12 +114,26 @@ class Resident(models.Model):
         default=PopulationGroup.GENERAL,
         db_index=True,
     )
+    # 市民卡 number, cleaned by idnumbers.clean_citizen_card; "" when unknown (the uniqueness
+    # below compares only real numbers).
+    citizen_card = models.CharField(_("市民卡号"), max_length=20, blank=True, default="")
 
     class Meta:
         verbose_name = _("居民")
         verbose_name_plural = _("居民")
         constraints = [
             models.UniqueConstraint(fields=["id_type", "id_number"], name="resident_unique_id"),
+            models.UniqueConstraint(
+                fields=["citizen_card"],
+                condition=~models.Q(citizen_card=""),
+                name="resident_unique_citizen_card",
+            ),
+            # What one row can say about the number: stored in its cleaned form.
+            models.CheckConstraint(
+                condition=models.Q(citizen_card="")
+                | models.Q(citizen_card__regex=r"^[0-9A-Z]{6,20}$"),
+                name="resident_citizen_card_format",
+            ),
         ]
         indexes = [models.Index(fields=["id_number"], name="resident_id_number")]
 
@@ -122,6 +147,10 @@ class Resident(models.Model):
     @property
     def masked_id_number(self) -> str:
         return masking.mask_id_number(self.id_number)
+
+    @property
+    def has_login(self) -> bool:
+        return self.user_id is not None
 
 
 class Colour(models.TextChoices):

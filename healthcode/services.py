@@ -67,41 +67,97 @@ def resident_register(
     if not committed:
         raise DomainError(_("请阅读并勾选承诺。"), field="commitment")
     now = now or timezone.now()
-    if Resident.objects.filter(id_type=id_type, id_number=id_number).exists():
+    unclaimed = Resident.objects.filter(id_type=id_type, id_number=id_number, user=None).first()
+    if unclaimed is None and Resident.objects.filter(id_type=id_type, id_number=id_number).exists():
         raise _duplicate_id()
+    if unclaimed is not None and unclaimed.name != name:
+        raise _duplicate_id()  # the same answer as for a taken number: nothing about whose
     if User.objects.filter(phone=phone).exists():
         raise _duplicate_phone()
+    fields = {
+        "name": name,
+        "id_type": id_type,
+        "id_number": id_number,
+        "nationality": nationality,
+        "region_code": region_code,
+        "address": address,
+        "contact_confirmed_case": contact_confirmed_case,
+        "contact_risk_area": contact_risk_area,
+        "contact_abroad": contact_abroad,
+        "contact_note": contact_note,
+    }
     try:
         with transaction.atomic():
             user = User.objects.create_user(phone=phone, password=password)
-            resident = Resident.objects.create(
-                user=user,
-                name=name,
-                id_type=id_type,
-                id_number=id_number,
-                nationality=nationality,
-                region_code=region_code,
-                address=address,
-                contact_confirmed_case=contact_confirmed_case,
-                contact_risk_area=contact_risk_area,
-                contact_abroad=contact_abroad,
-                contact_note=contact_note,
-                committed_at=now,
-                created_at=now,
-            )
-            # Results and flags that arrived before registration apply at once.
-            status = engine.evaluate(facts_for_residents([resident])[resident.pk], now)
-            code = HealthCode(resident=resident, colour="", reasons=[], computed_at=now)
-            change = _apply(code, status, now=now, cause="registration")
-            code.save()
-            change.health_code = code
-            change.save()
+            if unclaimed is not None:
+                resident = _resident_claim(unclaimed, user=user, fields=fields, now=now)
+            else:
+                resident = _resident_create(user=user, fields=fields, now=now)
     except IntegrityError:
         # Two registrations raced past the checks above; the constraints decided.
-        if Resident.objects.filter(id_type=id_type, id_number=id_number).exists():
+        taken = Resident.objects.filter(id_type=id_type, id_number=id_number)
+        if taken.exclude(user=None).exists():
             raise _duplicate_id() from None
         raise _duplicate_phone() from None
     logger.info("resident registered pk=%s", resident.pk)
+    return resident
+
+
+def resident_create_without_login(
+    *,
+    name: str,
+    id_type: str,
+    id_number: str,
+    region_code: str,
+    address: str,
+    nationality: str = "中国",
+    now: dt.datetime | None = None,
+) -> Resident:
+    """A resident without a log-in (an elder, a child) with their health code, computed by
+    the same engine as at registration; results and flags that arrived earlier for the
+    document apply at once. Inputs are already cleaned.
+
+    Only ``proxy_scan.services.family_member_bind`` calls this, inside the transaction that
+    binds the new resident to a holder: a resident without a user always has one (a check
+    constraint cannot look at the bindings table; tests/proxy_scan/test_family.py checks
+    both the rule and that nothing else calls this). A taken document: IntegrityError.
+    """
+    now = now or timezone.now()
+    fields = {
+        "name": name,
+        "id_type": id_type,
+        "id_number": id_number,
+        "nationality": nationality,
+        "region_code": region_code,
+        "address": address,
+    }
+    with transaction.atomic():
+        resident = _resident_create(user=None, fields=fields, now=now)
+    logger.info("resident without log-in created pk=%s", resident.pk)
+    return resident
+
+
+def _resident_create(*, user: User | None, fields: dict, now: dt.datetime) -> Resident:
+    """Create the resident and its code (the caller holds a transaction)."""
+    resident = Resident.objects.create(user=user, committed_at=now, created_at=now, **fields)
+    # Results and flags that arrived before registration apply at once.
+    status = engine.evaluate(facts_for_residents([resident])[resident.pk], now)
+    code = HealthCode(resident=resident, colour="", reasons=[], computed_at=now)
+    change = _apply(code, status, now=now, cause="registration")
+    code.save()
+    change.health_code = code
+    change.save()
+    return resident
+
+
+def _resident_claim(resident: Resident, *, user: User, fields: dict, now) -> Resident:
+    """A person bound as a family member registers themselves: the record they already have
+    (code, history, holders' bindings) becomes theirs, with what they entered now."""
+    resident = Resident.objects.select_for_update().get(pk=resident.pk, user=None)
+    for field, value in fields.items():
+        setattr(resident, field, value)
+    resident.user, resident.committed_at = user, now
+    resident.save()
     return resident
 
 

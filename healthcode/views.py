@@ -1,20 +1,22 @@
 import math
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from healthcode import services, tokens
+from healthcode import services, shown_codes, tokens
 from healthcode.errors import DomainError
 from healthcode.forms import RegistrationForm, RiskFlagFileForm
 from healthcode.qr import qr_png
-from healthcode.selectors import health_code_current, health_code_for_user
+from healthcode.selectors import ensure_current, health_code_current, health_code_for_user
 from healthcode.throttling import REGISTRATION_MESSAGE, RegistrationThrottle, minutes_to_wait
 from healthcode.uploads import records_from_file
 
@@ -45,15 +47,30 @@ def register(request):
 @login_required
 @require_GET
 def code_page(request):
-    code = health_code_current(user=request.user)
-    if code is None:
+    """The holder's own code, or with ``?member=`` a bound family member's (``shown_codes``),
+    each with its own refreshing token; a switcher between them."""
+    own = health_code_current(user=request.user)
+    if own is None:
         return render(request, "healthcode/no_resident.html", status=404)
+    key = request.GET.get("member", "")
+    code, api_url = own, reverse("api-me-code")
+    if key:
+        shown = shown_codes.open_code(own.resident, key, record=True)
+        if shown is None:  # not bound to this holder (any more): as if it did not exist
+            raise Http404
+        code, api_url = ensure_current(shown.resident.health_code), shown.api_url
+    qr_url = reverse("healthcode:code-qr") + (f"?{urlencode({'member': key})}" if key else "")
     return render(
         request,
         "healthcode/code.html",
         {
             "code": code,
             "resident": code.resident,
+            "api_url": api_url,
+            "qr_url": qr_url,
+            "member_key": key,
+            "others": shown_codes.choices(own.resident),
+            "providers": shown_codes.providers(),
             "refresh_seconds": settings.HEALTHCODE_TOKEN_REFRESH_SECONDS,
             "ttl_seconds": settings.HEALTHCODE_TOKEN_TTL_SECONDS,
         },
@@ -64,11 +81,18 @@ def code_page(request):
 @login_required
 @require_GET
 def code_qr_png(request):
-    """A fresh signed token as a PNG; the code page reloads it every refresh interval."""
+    """A fresh signed token as a PNG (the holder's, or ``?member=``'s); the code page reloads
+    it every refresh interval."""
     code = health_code_for_user(user=request.user)
     if code is None:
         return HttpResponse(status=404)
-    issued = tokens.issue(public_id=code.resident.public_id, now=timezone.now())
+    resident = code.resident
+    if key := request.GET.get("member", ""):
+        shown = shown_codes.open_code(resident, key, record=False)
+        if shown is None:
+            return HttpResponse(status=404)
+        resident = shown.resident
+    issued = tokens.issue(public_id=resident.public_id, now=timezone.now())
     return HttpResponse(qr_png(issued.token, box_size=8), content_type="image/png")
 
 

@@ -1,9 +1,12 @@
+"""Forms: 老幼助查 and family bindings (代办)."""
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from healthcode.idnumbers import IdType, clean_name, normalise, parse_resident_id
+from proxy_scan.models import Relationship
 
 MAINLAND_ONLY = _(
     "老幼助查仅适用于中国大陆居民身份证（18位）。持护照、港澳台居民证件或外国人永久居留"
@@ -43,3 +46,21 @@ class ElderLookupForm(forms.Form):
             raise ValidationError(MAINLAND_ONLY, code="not_mainland")
         parse_resident_id(number, today=timezone.localdate())
         return number
+
+
+class FamilyBindForm(forms.Form):
+    """Required fields only: family_member_bind cleans the identity (healthcode's cleaners)
+    and its DomainError lands on the field it names."""
+
+    name = forms.CharField(
+        label=_("姓名"), max_length=64, error_messages={"required": _("请填写姓名。")}
+    )
+    id_type = forms.ChoiceField(label=_("证件类型"), choices=IdType.choices)
+    id_number = forms.CharField(
+        label=_("证件号码"), max_length=40, error_messages={"required": _("请填写证件号码。")}
+    )
+    relationship = forms.ChoiceField(
+        label=_("与您的关系"),
+        choices=Relationship.choices,
+        error_messages={"invalid_choice": _("请选择与您的关系。")},
+    )

@@ -1,20 +1,31 @@
-"""Writes for paper health codes and 老幼助查 (帮扫 joins them)."""
+"""Writes for paper health codes, 老幼助查 and family bindings (代办)."""
 
 import datetime as dt
+import logging
 import secrets
 
-from django.db import transaction
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from healthcode import tokens
+from healthcode import idnumbers, tokens
+from healthcode import services as healthcode_services
 from healthcode.errors import DomainError
+from healthcode.forms import clean_id_fields
 from healthcode.idnumbers import IdType, parse_resident_id
-from healthcode.models import Resident, User
+from healthcode.models import PersonLookup, Resident, User
 from healthcode.services import person_lookup_record, person_lookup_unmatched_record
 from proxy_scan.ages import elder_lookup_age_allowed
-from proxy_scan.models import ELDER_LOOKUP_RESULT_LIFETIME, ElderLookupResult, PaperCodeSeries
-from proxy_scan.selectors import paper_code_version
+from proxy_scan.models import (
+    ELDER_LOOKUP_RESULT_LIFETIME,
+    ElderLookupResult,
+    FamilyBinding,
+    PaperCodeSeries,
+    Relationship,
+)
+from proxy_scan.selectors import family_binding_for, paper_code_version
 
 NOT_YOURS = _("您无权为此人打印或作废纸质码。")
 
@@ -102,3 +113,127 @@ def elder_lookup_results_purge(*, now: dt.datetime) -> int:
         created_at__lte=now - ELDER_LOOKUP_RESULT_LIFETIME
     ).delete()
     return deleted
+
+
+logger = logging.getLogger(__name__)
+
+# Seed 001: a holder may bind up to 10 family members.
+MAX_MEMBERS = 10
+FAMILY_CHANNEL = "family"
+
+
+def mismatch() -> DomainError:
+    """The one answer for a name that does not go with the number: it says neither which part
+    is wrong nor whether anyone holds the number."""
+    return DomainError(_("信息不符，请核对姓名和证件号码。"), code="mismatch")
+
+
+def family_member_bind(
+    *,
+    holder: Resident,
+    name: str,
+    id_type: str,
+    id_number: str,
+    relationship: str,
+    now: dt.datetime | None = None,
+) -> FamilyBinding:
+    """Bind a family member to ``holder`` by name and identity document.
+
+    A registered document is linked if the name matches (else 信息不符, nothing written); an
+    unknown one becomes a resident without a log-in, with the holder's region and address and
+    a code from the same engine as registration. Refused: oneself, a member already bound,
+    an 11th member (counted under a lock on the holder, so two requests cannot both pass).
+    """
+    now = now or timezone.now()
+    if holder.user_id is None:  # members do not hold members: a holder is someone who logs in
+        raise DomainError(_("该账号没有登记居民信息。"), code="no_resident", status=404)
+    name, id_type, id_number = _clean_identity(name=name, id_type=id_type, id_number=id_number)
+    if relationship not in Relationship.values:
+        raise DomainError(_("请选择与您的关系。"), field="relationship")
+    with transaction.atomic():
+        holder = Resident.objects.select_for_update().get(pk=holder.pk)
+        active = FamilyBinding.objects.filter(holder=holder, unbound_at=None)
+        if active.count() >= MAX_MEMBERS:
+            raise DomainError(
+                _("最多可绑定 %(n)s 位家庭成员，请先解绑不再代办的成员。") % {"n": MAX_MEMBERS},
+                code="member_limit",
+                status=409,
+            )
+        member = _member_for(holder=holder, name=name, id_type=id_type, id_number=id_number)
+        if member.pk == holder.pk:
+            raise DomainError(_("不能绑定本人。"), field="id_number")
+        if active.filter(member=member).exists():
+            raise DomainError(_("已绑定该家庭成员。"), field="id_number", code="duplicate")
+        binding = FamilyBinding.objects.create(
+            holder=holder, member=member, relationship=relationship, bound_at=now
+        )
+    logger.info("family member bound binding=%s", binding.pk)
+    return binding
+
+
+def _clean_identity(*, name: str, id_type: str, id_number: str) -> tuple[str, str, str]:
+    """healthcode's cleaners, their messages on the fields they concern."""
+    try:
+        name = idnumbers.clean_name(name)
+    except ValidationError as exc:
+        raise DomainError(exc.messages[0], field="name") from None
+    if id_type not in idnumbers.IdType.values:
+        raise DomainError(_("请选择证件类型。"), field="id_type")
+    try:
+        id_number = clean_id_fields(id_type, id_number)
+    except ValidationError as exc:
+        raise DomainError(exc.messages[0], field="id_number") from None
+    return name, id_type, id_number
+
+
+def _member_for(*, holder: Resident, name: str, id_type: str, id_number: str) -> Resident:
+    """The resident holding this document (the name must match), or a new one without a
+    log-in. Another holder creating the same person at the same instant: theirs is used."""
+    existing = Resident.objects.filter(id_type=id_type, id_number=id_number).first()
+    if existing is None:
+        try:
+            return healthcode_services.resident_create_without_login(
+                name=name,
+                id_type=id_type,
+                id_number=id_number,
+                region_code=holder.region_code,
+                address=holder.address,
+            )
+        except IntegrityError:
+            existing = Resident.objects.get(id_type=id_type, id_number=id_number)
+    if existing.name != name:
+        raise mismatch()
+    return existing
+
+
+def family_member_unbind(*, holder: Resident, binding_id) -> FamilyBinding:
+    """End one of the holder's active bindings; the row stays with when and by whom. Another
+    holder's binding, or one already ended: DomainError 404, nothing written."""
+    with transaction.atomic():
+        binding = family_binding_for(holder=holder, binding_id=binding_id)
+        if binding is not None:
+            binding = FamilyBinding.objects.select_for_update().get(pk=binding.pk)
+        if binding is None or binding.unbound_at is not None:
+            raise DomainError(_("未找到该家庭成员。"), code="not_found", status=404)
+        binding.unbound_at, binding.unbound_by = timezone.now(), holder.user
+        binding.save(update_fields=["unbound_at", "unbound_by"])
+    logger.info("family member unbound binding=%s", binding.pk)
+    return binding
+
+
+def family_code_viewed(
+    *, binding: FamilyBinding, now: dt.datetime | None = None
+) -> PersonLookup | None:
+    """The holder opened the member's code: a lookup of the member by the holder, channel
+    "family", so the member's history shows who looked. The page refreshes the code every
+    minute; one record per holder and member per token lifetime keeps one viewing one row."""
+    now = now or timezone.now()
+    since = now - dt.timedelta(seconds=settings.HEALTHCODE_TOKEN_TTL_SECONDS)
+    viewer = binding.holder.user
+    if PersonLookup.objects.filter(
+        viewer=viewer, resident_id=binding.member_id, channel=FAMILY_CHANNEL, looked_up_at__gt=since
+    ).exists():
+        return None
+    return healthcode_services.person_lookup_record(
+        viewer=viewer, resident=binding.member, channel=FAMILY_CHANNEL
+    )

@@ -10,4 +10,6 @@ urlpatterns = [
     path("code/paper/revoke/", views.paper_revoke, name="paper-revoke"),
     path("lookup/", views.elder_lookup_page, name="lookup"),
     path("lookup/r/<slug:key>", views.elder_lookup_result, name="lookup-result"),
+    path("family/", views.family_page, name="family"),
+    path("family/<uuid:binding_id>/unbind", views.family_unbind, name="family-unbind"),
 ]

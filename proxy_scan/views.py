@@ -1,12 +1,14 @@
-"""Pages: the resident's paper codes (print, revoke) and 老幼助查."""
+"""Pages: the resident's paper codes (print, revoke), 老幼助查 and family members (代办)."""
 
 import math
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -15,8 +17,8 @@ from healthcode.models import Resident
 from healthcode.selectors import ensure_current
 from healthcode.throttling import minutes_to_wait
 from proxy_scan import paper, selectors, services
-from proxy_scan.forms import ElderLookupForm
-from proxy_scan.selectors import elder_lookup_result_for
+from proxy_scan.forms import ElderLookupForm, FamilyBindForm
+from proxy_scan.selectors import elder_lookup_result_for, family_members_of
 from proxy_scan.throttles import ELDER_LOOKUP_MESSAGE, elder_lookup_wait
 
 
@@ -137,3 +139,46 @@ def elder_lookup_result(request, key: str):
     # result has expired, and the server answers 已过期.
     response["Refresh"] = str(math.ceil(remaining) + 1)
     return response
+
+
+def _holder(request):
+    resident = getattr(request.user, "resident", None)
+    if resident is None:
+        raise Http404
+    return resident
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def family_page(request):
+    """My bound family members (masked), a form to bind one, a button to unbind."""
+    holder = _holder(request)
+    form = FamilyBindForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            binding = services.family_member_bind(holder=holder, **form.cleaned_data)
+        except DomainError as exc:
+            form.add_error(exc.field, exc.message)
+            status = exc.status
+        else:
+            messages.success(request, _("已绑定 %(name)s。") % {"name": binding.member.masked_name})
+            return redirect("proxy_scan:family")
+    elif request.method == "POST":
+        status = 400
+    members = family_members_of(holder=holder)
+    context = {"form": form, "members": members, "limit": services.MAX_MEMBERS}
+    return render(request, "proxy_scan/family.html", context, status=status)
+
+
+@never_cache
+@login_required
+@require_POST
+def family_unbind(request, binding_id):
+    try:
+        binding = services.family_member_unbind(holder=_holder(request), binding_id=binding_id)
+    except DomainError:
+        raise Http404 from None
+    messages.success(request, _("已解绑 %(name)s。") % {"name": binding.member.masked_name})
+    return redirect("proxy_scan:family")

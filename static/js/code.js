@@ -40,7 +40,8 @@
         testLine.textContent = data.test.line;
         testLine.className = "test-line test-" + data.test.state;
         card.classList.remove("stale");
-        qr.src = card.dataset.qr + "?t=" + Date.now();
+        // A member's QR address already carries ?member=.
+        qr.src = card.dataset.qr + (card.dataset.qr.indexOf("?") < 0 ? "?" : "&") + "t=" + Date.now();
         expiresAt = Date.now() + ttlMs;
         note.textContent = noteText;
       })

@@ -13,6 +13,8 @@ from healthcode.idnumbers import IdType, resident_id_check_char
 from healthcode.models import HealthCode, HealthOfficer, Resident, User
 from nucleic import services as nucleic_services
 from nucleic.models import Lab, LabToken, TestPolicy
+from proxy_scan import services as proxy_services
+from proxy_scan.selectors import family_members_of
 from venues import codes
 from venues import services as venue_services
 from venues.models import Venue, VenueStatus
@@ -40,6 +42,13 @@ DEMO_RESIDENTS = [
     ("13800000002", "李小红", "33010619920315002", "330106"),
     ("13800000003", "王五", "44030419751230003", "440304"),
     ("13800000004", "赵六", "37010219881111004", "370102"),
+    ("13800000005", "陈立", "33010619850620005", "330106"),  # holds an elder and a child
+]
+FAMILY_HOLDER_PHONE = "13800000005"
+# Bound to the holder under 代办, without a log-in: name, first 17 digits, relationship.
+DEMO_FAMILY = [
+    ("陈桂英", "33010619500312006", "parent"),
+    ("陈小宝", "33010620160808007", "child"),
 ]
 # Hangzhou's switch (seed 000): 48 h for everyone, 72 h from 2022-05-27 00:00.
 DEMO_POLICIES = [
@@ -83,6 +92,7 @@ class Command(BaseCommand):
                     address="演示地址 1 号",
                     committed=True,
                 )
+        self._family()
         self._officer()
         token = self._lab()
         ids = {name: _resident_id(first17) for _p, name, first17, _r in DEMO_RESIDENTS}
@@ -137,6 +147,19 @@ class Command(BaseCommand):
             User.objects.create_superuser(phone=STAFF_PHONE, password=DEMO_PASSWORD)
         venue = self._venue()
         self._print(venue)
+
+    def _family(self) -> None:
+        holder = Resident.objects.get(user__phone=FAMILY_HOLDER_PHONE)
+        bound = {b.member.id_number for b in family_members_of(holder=holder)}
+        for name, first17, relationship in DEMO_FAMILY:
+            if _resident_id(first17) not in bound:
+                proxy_services.family_member_bind(
+                    holder=holder,
+                    name=name,
+                    id_type=IdType.RESIDENT_ID,
+                    id_number=_resident_id(first17),
+                    relationship=relationship,
+                )
 
     def _officer(self) -> None:
         group, _ = Group.objects.get_or_create(name="卫健疾控")
@@ -201,6 +224,14 @@ class Command(BaseCommand):
             code = HealthCode.objects.get(resident__user__phone=phone)
             self.stdout.write(
                 f"  resident  {phone}  {name}  {code.get_colour_display()}  {code.test_line}"
+            )
+        holder = Resident.objects.get(user__phone=FAMILY_HOLDER_PHONE)
+        for binding in family_members_of(holder=holder):
+            member, code = binding.member, binding.member.health_code
+            self.stdout.write(
+                f"    member of {FAMILY_HOLDER_PHONE} (no log-in): {member.name} "
+                f"{binding.get_relationship_display()} {member.id_number}  "
+                f"{code.get_colour_display()}  /family/ and /code/?member={binding.public_id}"
             )
         self.stdout.write(
             f"  officer   {OFFICER_PHONE}  venue approvals for {DEMO_VENUE_REGION}: "
