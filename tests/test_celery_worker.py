@@ -56,11 +56,13 @@ def test_a_positive_result_posted_by_a_lab_turns_the_code_red(celery_worker):
     )
     assert response.status_code == 200 and response.json()["created"] == 1
 
-    body = wait_for(
-        lambda: (b := person.get(reverse("api-me-code")).json())["colour"] == "red" and b
-    )
+    # The worker's task, not a read, turns it red: a read of the (due) code would recompute
+    # inline, so wait on the stored change the batch's task writes, then read.
+    code = HealthCode.objects.get(resident=resident)
+    wait_for(lambda: code.changes.filter(cause__startswith="lab batch", new_colour="red").exists())
     elapsed = time.monotonic() - started
-    assert body["reasons"][0]["text"] == "核酸阳性"
+    body = person.get(reverse("api-me-code")).json()
+    assert body["colour"] == "red" and body["reasons"][0]["text"] == "核酸阳性"
     assert body["test"]["state"] == "positive"
     assert elapsed < 10, f"took {elapsed:.1f} s"
 
