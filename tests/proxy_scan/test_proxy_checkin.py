@@ -239,3 +239,99 @@ def test_two_helpers_in_the_repeat_window_each_get_their_own_check_in(elder, ven
     )
     b = proxy_checkin(helper=second, venue=venue, way="id_card", name="王秀英", id_number=ELDER_ID)
     assert again == a and b != a and b.helper == second
+
+
+# --- Pages --------------------------------------------------------------------------------
+
+
+def poster_code(venue) -> str:
+    from venues import codes
+
+    return codes.make(public_id=venue.public_id, version=venue.poster_version)
+
+
+def help_url(venue) -> str:
+    return f"/v/{poster_code(venue)}/help/"
+
+
+@pytest.fixture
+def helper_client(client, helper):
+    client.force_login(helper)
+    return client
+
+
+def test_the_check_in_page_and_own_result_link_to_help(helper_client, venue):
+    page = helper_client.get(f"/v/{poster_code(venue)}")
+    assert help_url(venue) in page.content.decode()
+    result = helper_client.post(f"/v/{poster_code(venue)}", follow=True)
+    assert "帮他人扫码" in result.content.decode() and help_url(venue) in result.content.decode()
+
+
+def test_the_help_page_offers_four_ways_and_lists_only_my_members(resident, helper_client, venue):
+    services.family_member_bind(
+        holder=resident,
+        name="王小宝",
+        id_type="resident_id",
+        id_number=CHILD_ID,
+        relationship="child",
+    )
+    stranger = make_resident(name="赵六")
+    services.family_member_bind(
+        holder=stranger,
+        name="赵大爷",
+        id_type="resident_id",
+        id_number=ELDER_ID,
+        relationship="parent",
+    )
+    body = helper_client.get(help_url(venue)).content.decode()
+    for way in ("id_card", "citizen_card", "paper_code", "family"):
+        assert f'name="way" value="{way}"' in body
+    assert "王*宝" in body and "赵*爷" not in body and "赵大爷" not in body
+    assert not CheckIn.objects.exists()  # a GET records nothing
+
+
+def test_a_post_records_and_the_helper_sees_the_persons_result(helper_client, elder, venue):
+    response = helper_client.post(
+        help_url(venue), {"way": "id_card", "name": "王秀英", "id_number": ELDER_ID}
+    )
+    checkin = only_checkin()
+    assert response.status_code == 302
+    assert response["Location"] == f"/checkin/{checkin.public_id}/"
+    page = helper_client.get(response["Location"]).content.decode()
+    assert "王*英" in page and "可以通行" in page and "再帮一人" in page
+    assert help_url(venue) in page and ELDER_ID not in page
+    # the person themself may see it too; nobody else
+    other = make_resident()
+    helper_client.force_login(other.user)
+    assert helper_client.get(response["Location"]).status_code == 404
+    helper_client.force_login(elder.user)
+    assert helper_client.get(response["Location"]).status_code == 200
+
+
+def test_a_mismatch_on_the_page_says_xinxi_bufu_and_records_nothing(helper_client, elder, venue):
+    response = helper_client.post(
+        help_url(venue), {"way": "id_card", "name": "王秀华", "id_number": ELDER_ID}
+    )
+    assert response.status_code == 400
+    assert "信息不符" in response.content.decode() and not CheckIn.objects.exists()
+
+
+def test_over_the_limit_the_page_answers_429_in_chinese(helper_client, elder, venue, settings):
+    settings.PROXY_SCAN_PER_HELPER_PER_HOUR = 1
+    data = {"way": "id_card", "name": "王秀英", "id_number": ELDER_ID}
+    assert helper_client.post(help_url(venue), data).status_code == 302
+    response = helper_client.post(help_url(venue), data)
+    assert response.status_code == 429 and "帮扫过于频繁" in response.content.decode()
+
+
+def test_an_unapproved_venues_help_page_refuses(helper_client, elder):
+    venue = make_venue(status="pending")
+    assert helper_client.get(help_url(venue)).status_code == 403
+    data = {"way": "id_card", "name": "王秀英", "id_number": ELDER_ID}
+    assert helper_client.post(help_url(venue), data).status_code == 403
+    assert not CheckIn.objects.exists()
+
+
+def test_the_help_page_needs_a_log_in(client, venue):
+    response = client.get(help_url(venue))
+    assert response.status_code == 302 and "/login" in response["Location"]
