@@ -16,6 +16,12 @@ class Method(models.TextChoices):
     INSPECTOR_SCAN = "inspector_scan", _("检测员反向扫码")
     DEVICE = "device", _("扫码设备")
     MANUAL = "manual", _("手工登记")
+    # 帮扫: a helper checks someone else in (proxy_scan.services.proxy_checkin); the check-in
+    # names the helper in ``CheckIn.helper``.
+    PROXY_ID_CARD = "proxy_id_card", _("帮扫：身份证号")
+    PROXY_CITIZEN_CARD = "proxy_citizen_card", _("帮扫：市民卡号")
+    PROXY_PAPER_CODE = "proxy_paper_code", _("帮扫：纸质健康码")
+    PROXY_FAMILY = "proxy_family", _("帮扫：家庭成员")
 
 
 class TemperatureBand(models.TextChoices):
@@ -39,7 +45,7 @@ class CheckIn(models.Model):
     )
     venue = models.ForeignKey(Venue, on_delete=models.PROTECT, related_name="checkins")
     checked_in_at = models.DateTimeField(_("登记时间"), default=timezone.now)
-    method = models.CharField(_("方式"), max_length=16, choices=Method.choices)
+    method = models.CharField(_("方式"), max_length=24, choices=Method.choices)
     colour = models.CharField(_("健康码"), max_length=8, choices=Colour.choices, blank=True)
     reasons = models.JSONField(_("赋码原因"), default=list)
     test = models.JSONField(_("核酸状态"), default=dict)
@@ -53,6 +59,17 @@ class CheckIn(models.Model):
         blank=True,
         related_name="scans",
         verbose_name=_("扫码人"),
+    )
+    # 帮扫: who checked this person in on their behalf (a family member, a companion), not
+    # venue staff — ``scanned_by`` is the door's inspector and keeps that meaning. The helper
+    # may open this check-in's result page; the person sees the helper, masked, in their history.
+    helper = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="proxy_checkins",
+        verbose_name=_("帮扫人"),
     )
     temperature_band = models.CharField(
         _("体温"), max_length=8, choices=TemperatureBand.choices, blank=True

@@ -59,6 +59,7 @@ def checkin_record(
     venue: Venue,
     method: str,
     scanned_by=None,
+    helper=None,
     temperature_band: str = "",
     temperature: Decimal | None = None,
     token: str = "",
@@ -74,6 +75,9 @@ def checkin_record(
     is locked for the check (and read in the same query), so two scans arriving at the same
     instant still leave one row.
 
+    ``helper``: the user who checked the person in on their behalf (帮扫); another helper
+    within the window is something new, so each helper's check-in is theirs to show.
+
     ``token``: the health-code token scanned, if one was. A token that has checked its holder
     in at another venue is refused (409) for the rest of its life — a forwarded screenshot
     works once; the same venue again is the repeat above.
@@ -86,11 +90,12 @@ def checkin_record(
             token_refuse_if_used_elsewhere(resident=resident, token=token, venue=venue, now=now)
         repeat = _repeat_of(resident=resident, venue=venue, now=now)
         code = ensure_current(code, now=now)
-        if repeat is not None and (repeat.method, repeat.temperature_band, repeat.colour) == (
-            method,
-            band,
-            code.colour,
-        ):
+        if repeat is not None and (
+            repeat.method,
+            repeat.temperature_band,
+            repeat.colour,
+            repeat.helper_id,
+        ) == (method, band, code.colour, helper.pk if helper else None):
             return repeat, False
         decision = door_decision(
             code=code, venue=venue, now=now, fever=band == TemperatureBand.FEVER
@@ -107,6 +112,7 @@ def checkin_record(
             decision_code=decision.code,
             decision_text=decision.text,
             scanned_by=scanned_by,
+            helper=helper,
             temperature_band=band,
             temperature=temperature,
             token_digest=tokens.digest(token) if token else "",

@@ -1,6 +1,7 @@
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -11,6 +12,7 @@ from checkins.models import Alert, CheckIn, GridWorker, Method
 from checkins.selectors import alerts_for_grid_worker
 from healthcode.idnumbers import IdType
 from healthcode.models import test_line
+from venues import codes as venue_codes
 from venues.selectors import (
     VenueCodeRefused,
     venue_from_code,
@@ -36,7 +38,8 @@ def venue_scan(request, code: str):
     if resident is None:
         return render(request, "healthcode/no_resident.html", status=404)
     if request.method == "GET":
-        return render(request, "checkins/scan.html", {"venue": venue})
+        help_url = reverse("proxy_scan:help", args=[code])
+        return render(request, "checkins/scan.html", {"venue": venue, "help_url": help_url})
     checkin, _created = services.checkin_record(
         resident=resident, venue=venue, method=Method.SELF_SCAN
     )
@@ -47,17 +50,26 @@ def venue_scan(request, code: str):
 @login_required
 @require_GET
 def checkin_result(request, public_id):
-    """The result a person shows at the door: only the person who checked in may see it."""
+    """The result a person shows at the door: only the person who checked in may see it,
+    and for a 帮扫 check-in the helper who made it (with 再帮一人 to go on)."""
     checkin = get_object_or_404(
         CheckIn.objects.select_related("venue", "resident"), public_id=public_id
     )
-    if checkin.resident is None or checkin.resident.user_id != request.user.pk:
+    own = checkin.resident is not None and checkin.resident.user_id == request.user.pk
+    helped = checkin.helper_id is not None and checkin.helper_id == request.user.pk
+    if not (own or helped):
         raise Http404
-    return render(
-        request,
-        "checkins/result.html",
-        {"checkin": checkin, "test_line": test_line(checkin.test)},
-    )
+    venue = checkin.venue
+    context = {
+        "checkin": checkin,
+        "test_line": test_line(checkin.test),
+        "helped": helped,
+        "help_url": reverse(
+            "proxy_scan:help",
+            args=[venue_codes.make(public_id=venue.public_id, version=venue.poster_version)],
+        ),
+    }
+    return render(request, "checkins/result.html", context)
 
 
 @never_cache

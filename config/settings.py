@@ -327,6 +327,13 @@ DEVICE_ID_CARD_RATE = env_rate("DEVICE_ID_CARD_RATE", "600/hour")
 # and stops one machine from cycling through accounts (proxy_scan.throttles).
 ELDER_LOOKUP_PER_USER_PER_HOUR = env_int("ELDER_LOOKUP_PER_USER_PER_HOUR", 20, minimum=1)
 ELDER_LOOKUP_PER_IP_PER_HOUR = env_int("ELDER_LOOKUP_PER_IP_PER_HOUR", 60, minimum=1)
+# 帮扫 (/v/<code>/help/) checks someone else in by a name and a number, so it could be used to
+# run a list of identities through a door. A family member helps a handful of people, a
+# volunteer at a busy door a few dozen an hour: 30 attempts per helper per hour (found or not).
+# One person is checked in by others at most a few times an hour; 10 stops one identity being
+# moved around many venues by many accounts (proxy_scan.throttles). Both fail open.
+PROXY_SCAN_PER_HELPER_PER_HOUR = env_int("PROXY_SCAN_PER_HELPER_PER_HOUR", 30, minimum=1)
+PROXY_SCAN_PER_PERSON_PER_HOUR = env_int("PROXY_SCAN_PER_PERSON_PER_HOUR", 10, minimum=1)
 
 # --- Request size ---------------------------------------------------------------------------
 # The largest request body accepted, in bytes (config.middleware.BodySizeLimitMiddleware

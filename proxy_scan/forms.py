@@ -64,3 +64,15 @@ class FamilyBindForm(forms.Form):
         choices=Relationship.choices,
         error_messages={"invalid_choice": _("请选择与您的关系。")},
     )
+
+
+class ProxyScanForm(forms.Form):
+    """帮扫: one of four ways, each section of the page posting its own fields. All optional
+    here: ``proxy_checkin`` cleans them and its DomainError lands on the field it names."""
+
+    way = forms.CharField(max_length=16)
+    name = forms.CharField(label=_("姓名"), max_length=64, required=False)
+    id_number = forms.CharField(label=_("身份证号码"), max_length=40, required=False)
+    citizen_card = forms.CharField(label=_("市民卡号"), max_length=40, required=False)
+    token = forms.CharField(label=_("纸质健康码内容"), max_length=2000, required=False)
+    binding_id = forms.CharField(max_length=64, required=False)

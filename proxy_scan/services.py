@@ -3,13 +3,16 @@
 import datetime as dt
 import logging
 import secrets
+from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from checkins.models import CheckIn, Method
+from checkins.services import checkin_record
 from healthcode import idnumbers, tokens
 from healthcode import services as healthcode_services
 from healthcode.errors import DomainError
@@ -17,6 +20,7 @@ from healthcode.forms import clean_id_fields
 from healthcode.idnumbers import IdType, parse_resident_id
 from healthcode.models import PersonLookup, Resident, User
 from healthcode.services import person_lookup_record, person_lookup_unmatched_record
+from healthcode.throttling import minutes_to_wait
 from proxy_scan.ages import elder_lookup_age_allowed
 from proxy_scan.models import (
     ELDER_LOOKUP_RESULT_LIFETIME,
@@ -25,7 +29,15 @@ from proxy_scan.models import (
     PaperCodeSeries,
     Relationship,
 )
-from proxy_scan.selectors import family_binding_for, paper_code_version
+from proxy_scan.selectors import family_binding_for, paper_code_version, resident_from_any_token
+from proxy_scan.throttles import (
+    PROXY_SCAN_HELPER_MESSAGE,
+    PROXY_SCAN_PERSON_MESSAGE,
+    ProxyScanPerHelperThrottle,
+    ProxyScanPerPersonThrottle,
+)
+from venues.models import Venue
+from venues.selectors import venue_usable
 
 NOT_YOURS = _("您无权为此人打印或作废纸质码。")
 
@@ -237,3 +249,123 @@ def family_code_viewed(
     return healthcode_services.person_lookup_record(
         viewer=viewer, resident=binding.member, channel=FAMILY_CHANNEL
     )
+
+
+# --- 帮扫: checking someone else in -----------------------------------------------------------
+
+PROXY_SCAN_CHANNEL = "proxy_scan"
+
+
+class ProxyWay(models.TextChoices):
+    """The four ways of 帮扫 and the check-in method each records."""
+
+    ID_CARD = "id_card", _("身份证号")
+    CITIZEN_CARD = "citizen_card", _("市民卡号")
+    PAPER_CODE = "paper_code", _("纸质健康码")
+    FAMILY = "family", _("家庭成员")
+
+
+PROXY_METHODS = {
+    ProxyWay.ID_CARD: Method.PROXY_ID_CARD,
+    ProxyWay.CITIZEN_CARD: Method.PROXY_CITIZEN_CARD,
+    ProxyWay.PAPER_CODE: Method.PROXY_PAPER_CODE,
+    ProxyWay.FAMILY: Method.PROXY_FAMILY,
+}
+
+
+def proxy_checkin(
+    *,
+    helper: User,
+    venue: Venue,
+    way: str,
+    name: str = "",
+    id_number: str = "",
+    citizen_card: str = "",
+    token: str = "",
+    binding_id: str = "",
+    now: dt.datetime | None = None,
+) -> CheckIn:
+    """帮扫: ``helper`` checks the person a way names in at ``venue``: an ID number and name,
+    a 市民卡 number and name, a paper health code, or one of the helper's bound family members.
+    The check-in is that person's, with the way's method and the helper recorded; the lookup
+    of the person is recorded too (channel ``proxy_scan``).
+
+    Refused with nothing recorded: an unusable venue (403); a name and number that match
+    nobody (信息不符, never saying which part, the attempt kept with the number masked); an
+    expired or revoked paper code; another holder's member (404); more than the hourly
+    attempts per helper, or check-ins per person helped (429)."""
+    now = now or timezone.now()
+    venue_usable(venue)
+    if way not in PROXY_METHODS:
+        raise DomainError(_("请选择帮扫方式。"), field="way")
+    _throttle(ProxyScanPerHelperThrottle(str(helper.pk)), PROXY_SCAN_HELPER_MESSAGE)
+    person = _proxy_person(
+        helper=helper,
+        way=way,
+        name=name,
+        id_number=id_number,
+        citizen_card=citizen_card,
+        token=token,
+        binding_id=binding_id,
+        now=now,
+    )
+    _throttle(ProxyScanPerPersonThrottle(str(person.pk)), PROXY_SCAN_PERSON_MESSAGE)
+    checkin, _new = checkin_record(
+        resident=person, venue=venue, method=PROXY_METHODS[way], helper=helper, now=now
+    )
+    person_lookup_record(viewer=helper, resident=person, channel=PROXY_SCAN_CHANNEL)
+    logger.info("proxy check-in checkin=%s way=%s", checkin.pk, way)
+    return checkin
+
+
+def _throttle(throttle, message) -> None:
+    wait = throttle.refusal_wait(None)
+    if wait is not None:
+        minutes = minutes_to_wait(wait)
+        raise DomainError(message % {"minutes": minutes}, code="throttled", status=429)
+
+
+def _proxy_person(*, helper, way, name, id_number, citizen_card, token, binding_id, now):
+    if way == ProxyWay.FAMILY:
+        holder = Resident.objects.filter(user=helper).first()
+        binding = family_binding_for(holder=holder, binding_id=binding_id) if holder else None
+        if binding is None:
+            raise DomainError(_("未找到该家庭成员。"), code="not_found", status=404)
+        return binding.member
+    if way == ProxyWay.PAPER_CODE:
+        return _paper_code_person(token=token, now=now)
+    name = _clean(idnumbers.clean_name, name, field="name")
+    if way == ProxyWay.ID_CARD:
+        today = timezone.localdate(now)  # the check digit, and a birth date not in the future
+        number = _clean(
+            partial(idnumbers.clean_id_number, IdType.RESIDENT_ID, today=today),
+            id_number,
+            field="id_number",
+        )
+        found = Resident.objects.filter(id_type=IdType.RESIDENT_ID, id_number=number).first()
+        message = _("信息不符，请核对姓名和身份证号码。")
+    else:
+        number = _clean(idnumbers.clean_citizen_card, citizen_card, field="citizen_card")
+        found = Resident.objects.filter(citizen_card=number).first()
+        message = _("信息不符，请核对姓名和市民卡号。")
+    if found is None or found.name != name:
+        person_lookup_unmatched_record(viewer=helper, id_number=number, channel=PROXY_SCAN_CHANNEL)
+        raise DomainError(message, code="mismatch")
+    return found
+
+
+def _clean(cleaner, raw: str, *, field: str) -> str:
+    try:
+        return cleaner(raw)
+    except ValidationError as exc:
+        raise DomainError(exc.messages[0], field=field) from None
+
+
+def _paper_code_person(*, token: str, now: dt.datetime) -> Resident:
+    token = (token or "").strip()
+    if not tokens.is_paper(token):
+        raise DomainError(_("请扫描此人的纸质健康码。"), field="token", code="not_paper")
+    try:
+        return resident_from_any_token(token=token, now=now)
+    except tokens.TokenInvalid as exc:
+        raise DomainError(exc.message, field="token", code=exc.problem.value) from None

@@ -11,5 +11,6 @@ urlpatterns = [
     path("lookup/", views.elder_lookup_page, name="lookup"),
     path("lookup/r/<slug:key>", views.elder_lookup_result, name="lookup-result"),
     path("family/", views.family_page, name="family"),
+    path("v/<str:code>/help/", views.proxy_scan_page, name="help"),
     path("family/<uuid:binding_id>/unbind", views.family_unbind, name="family-unbind"),
 ]

@@ -17,9 +17,10 @@ from healthcode.models import Resident
 from healthcode.selectors import ensure_current
 from healthcode.throttling import minutes_to_wait
 from proxy_scan import paper, selectors, services
-from proxy_scan.forms import ElderLookupForm, FamilyBindForm
+from proxy_scan.forms import ElderLookupForm, FamilyBindForm, ProxyScanForm
 from proxy_scan.selectors import elder_lookup_result_for, family_members_of
 from proxy_scan.throttles import ELDER_LOOKUP_MESSAGE, elder_lookup_wait
+from venues.selectors import VenueCodeRefused, venue_from_code, venue_unusable_reason
 
 
 def _own_resident(request) -> Resident | None:
@@ -182,3 +183,45 @@ def family_unbind(request, binding_id):
         raise Http404 from None
     messages.success(request, _("已解绑 %(name)s。") % {"name": binding.member.masked_name})
     return redirect("proxy_scan:family")
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def proxy_scan_page(request, code: str):
+    """帮他人扫码 at the venue a poster's code names: four ways (ID number, 市民卡, paper code,
+    a bound family member). A POST records that person's check-in and redirects to their
+    result page, which the helper may open. Photo OCR of an ID card is not offered: no OCR
+    engine is installed, so the number is typed (and checked by its check digit)."""
+    try:
+        venue = venue_from_code(code)
+    except VenueCodeRefused as exc:
+        return render(request, "checkins/refused.html", {"message": exc.message}, status=404)
+    unusable = venue_unusable_reason(venue)
+    if unusable is not None:
+        return render(request, "checkins/refused.html", {"message": unusable}, status=403)
+    form = ProxyScanForm(request.POST or None)
+    status, error = 200, None
+    if request.method == "POST" and form.is_valid():
+        try:
+            checkin = services.proxy_checkin(helper=request.user, venue=venue, **form.cleaned_data)
+        except DomainError as exc:
+            status, error = exc.status, exc.message
+        else:
+            return redirect("checkins:result", public_id=checkin.public_id)
+    elif request.method == "POST":
+        status, error = 400, _("请选择帮扫方式。")
+    holder = Resident.objects.filter(user=request.user).first()
+    context = {
+        "venue": venue,
+        "code": code,
+        "way": form.data.get("way", "") if request.method == "POST" else "",
+        "error": error,
+        "values": form.data if request.method == "POST" else {},
+        "members": family_members_of(holder=holder) if holder else [],
+        "js_text": {
+            "no_camera": _("此浏览器无法使用摄像头，请上传照片或粘贴"),
+            "not_found": _("未识别到二维码，请重拍或粘贴"),
+        },
+    }
+    return render(request, "proxy_scan/help.html", context, status=status)
