@@ -44,6 +44,12 @@ class User(AbstractUser):
         _("密码修改时间"), null=True, blank=True, editable=False
     )
 
+    # 关怀版 (large text, high contrast) on the code page: the account's one preference, applied
+    # to every code it shows, its own and each bound member's (an elder's helper wants it for all).
+    # A database default too: code (or a historical migration state) that predates the column
+    # still inserts accounts.
+    care_mode = models.BooleanField(_("关怀版"), default=False, db_default=False)
+
     USERNAME_FIELD = "phone"
     REQUIRED_FIELDS: list[str] = []
 

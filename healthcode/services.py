@@ -379,6 +379,13 @@ def residents_with_identities(identities) -> list[int]:
     ]
 
 
+def care_mode_set(*, user: User, enabled: bool) -> None:
+    """Switch the account's 关怀版 (large text) on or off; it applies to every code the account
+    shows, its own and its bound members'."""
+    user.care_mode = enabled
+    user.save(update_fields=["care_mode"])
+
+
 def person_lookup_record(
     *, resident: Resident, channel: str, viewer: User | None = None, machine: str = ""
 ) -> PersonLookup:

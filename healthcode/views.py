@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from healthcode import services, shown_codes, tokens
 from healthcode.errors import DomainError
@@ -75,6 +75,16 @@ def code_page(request):
             "ttl_seconds": settings.HEALTHCODE_TOKEN_TTL_SECONDS,
         },
     )
+
+
+@login_required
+@require_POST
+def care_mode_toggle(request):
+    """The code page's 关怀版 switch: stored on the account, so every code it shows (its own and
+    each bound member's) keeps it; back to the code that was shown."""
+    services.care_mode_set(user=request.user, enabled=request.POST.get("care_mode") == "on")
+    key = request.POST.get("member", "")
+    return redirect(reverse("healthcode:code") + (f"?{urlencode({'member': key})}" if key else ""))
 
 
 @never_cache

@@ -20,10 +20,21 @@
   var ttlMs = parseInt(card.dataset.ttl, 10) * 1000;
   var expiresAt = Date.now() + ttlMs;
 
+  // Date and time in two unbreakable spans: a narrow screen (200 % zoom) wraps the clock
+  // between them, never inside a date.
+  function showTime(el, p) {
+    var date = document.createElement("span"), time = document.createElement("span");
+    date.className = "clock-date";
+    time.className = "clock-time";
+    date.textContent = p.year + "-" + p.month + "-" + p.day;
+    time.textContent = p.hour + ":" + p.minute + ":" + p.second;
+    el.replaceChildren(date, " ", time);
+  }
+
   function tick() {
     var p = {};
     fmt.formatToParts(new Date()).forEach(function (x) { p[x.type] = x.value; });
-    clock.textContent = p.year + "-" + p.month + "-" + p.day + " " + p.hour + ":" + p.minute + ":" + p.second;
+    showTime(clock, p);
     if (Date.now() > expiresAt) {
       card.classList.add("stale");
       note.textContent = card.dataset.offline;
