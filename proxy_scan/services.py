@@ -43,9 +43,17 @@ NOT_YOURS = _("您无权为此人打印或作废纸质码。")
 
 
 def paper_code_ensure_may_act(*, viewer, resident: Resident) -> None:
-    """403 unless ``viewer`` may print or revoke ``resident``'s paper codes. Today: the person
-    themself. (Family holders are the one place to add here.)"""
-    if viewer is None or not viewer.is_authenticated or resident.user_id != viewer.pk:
+    """403 unless ``viewer`` may print or revoke ``resident``'s paper codes: the person
+    themself, or a holder with an active family binding to them (代办: an elder or a child
+    without a phone is who paper codes are for)."""
+    if viewer is None or not viewer.is_authenticated:
+        raise DomainError(NOT_YOURS, code="not_yours", status=403)
+    if resident.user_id == viewer.pk:
+        return
+    held = FamilyBinding.objects.filter(
+        holder__user=viewer, member=resident, unbound_at__isnull=True
+    ).exists()
+    if not held:
         raise DomainError(NOT_YOURS, code="not_yours", status=403)
 
 

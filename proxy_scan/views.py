@@ -1,17 +1,20 @@
 """Pages: the resident's paper codes (print, revoke), 老幼助查 and family members (代办)."""
 
 import math
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from healthcode import shown_codes
 from healthcode.errors import DomainError
 from healthcode.models import Resident
 from healthcode.selectors import ensure_current
@@ -27,15 +30,28 @@ def _own_resident(request) -> Resident | None:
     return Resident.objects.filter(user=request.user).first()
 
 
+def _paper_subject(request):
+    """(whose paper codes, the ``member`` key or ""): the signed-in resident's own, or with
+    ``member`` (query or form) a bound family member's; None when neither exists (404)."""
+    own = _own_resident(request)
+    key = request.POST.get("member") or request.GET.get("member", "")
+    if own is None or not key:
+        return (own, "") if own is not None else None
+    shown = shown_codes.open_code(own, key, record=False)
+    return (shown.resident, key) if shown is not None else None
+
+
 @never_cache
 @login_required
 @require_GET
 def paper_page(request):
-    resident = _own_resident(request)
-    if resident is None:
+    subject = _paper_subject(request)
+    if subject is None:
         return render(request, "healthcode/no_resident.html", status=404)
+    resident, member_key = subject
     context = {
         "resident": resident,
+        "member_key": member_key,
         "series": selectors.paper_code_series(resident=resident),
         "ttl_hours": settings.PAPER_CODE_TTL_HOURS,
         "ttl_days": settings.PAPER_CODE_TTL_HOURS // 24,
@@ -48,10 +64,10 @@ def paper_page(request):
 @login_required
 @require_GET
 def paper_pdf(request):
-    resident = _own_resident(request)
-    if resident is None:
+    subject = _paper_subject(request)
+    if subject is None:
         return render(request, "healthcode/no_resident.html", status=404)
-    return _pdf_response(request, resident)
+    return _pdf_response(request, subject[0])
 
 
 def _pdf_response(request, resident: Resident) -> HttpResponse:
@@ -74,14 +90,16 @@ def _pdf_response(request, resident: Resident) -> HttpResponse:
 @login_required
 @require_POST
 def paper_revoke(request):
-    resident = _own_resident(request)
-    if resident is None:
+    subject = _paper_subject(request)
+    if subject is None:
         return render(request, "healthcode/no_resident.html", status=404)
+    resident, member_key = subject
     try:
         services.paper_codes_revoke(viewer=request.user, resident=resident)
     except DomainError as exc:
         return HttpResponse(exc.message, status=exc.status, content_type="text/plain")
-    return redirect("proxy_scan:paper")
+    page = reverse("proxy_scan:paper")
+    return redirect(f"{page}?{urlencode({'member': member_key})}" if member_key else page)
 
 
 @never_cache

@@ -307,3 +307,51 @@ def test_an_account_without_a_resident_gets_the_no_resident_page(client, staff_u
     assert client.get(reverse("proxy_scan:paper")).status_code == 404
     assert client.get(reverse("proxy_scan:paper-pdf")).status_code == 404
     assert client.post(reverse("proxy_scan:paper-revoke")).status_code == 404
+
+
+# --- A bound family member's paper code (代办) ------------------------------------------------
+def bind_elder(holder):
+    from tests.factories import resident_id
+
+    return services.family_member_bind(
+        holder=holder,
+        name="孙婆婆",
+        id_type="resident_id",
+        id_number=resident_id(birth="19480305", seq=321),
+        relationship="grandparent",
+    )
+
+
+def test_a_holder_prints_a_members_paper_code_that_scans_to_the_member(
+    client, resident, inspector, tmp_path
+):
+    binding = bind_elder(resident)
+    client.force_login(resident.user)
+    page = client.get(reverse("proxy_scan:paper"), {"member": str(binding.public_id)})
+    assert page.status_code == 200 and binding.member.masked_name in page.content.decode()
+    response = client.get(reverse("proxy_scan:paper-pdf"), {"member": str(binding.public_id)})
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    body = verify(inspector, decode_page_one(tmp_path, response.content)).json()
+    assert body["name"] == binding.member.masked_name
+
+
+def test_a_member_paper_code_is_nobody_elses_to_print(client, resident):
+    binding = bind_elder(resident)
+    stranger = make_resident(name="郑路人")
+    client.force_login(stranger.user)
+    response = client.get(reverse("proxy_scan:paper-pdf"), {"member": str(binding.public_id)})
+    assert response.status_code == 404
+    services.family_member_unbind(holder=resident, binding_id=binding.public_id)
+    client.force_login(resident.user)  # unbound: the holder's old link is gone too
+    response = client.get(reverse("proxy_scan:paper-pdf"), {"member": str(binding.public_id)})
+    assert response.status_code == 404
+
+
+def test_a_holder_revokes_a_members_prints(client, resident, inspector):
+    binding = bind_elder(resident)
+    old = paper_token(binding.member)
+    client.force_login(resident.user)
+    response = client.post(reverse("proxy_scan:paper-revoke"), {"member": str(binding.public_id)})
+    assert response.status_code == 302 and str(binding.public_id) in response["Location"]
+    assert verify(inspector, old).json()["problem"] == "paper_revoked"
+    assert not CheckIn.objects.exists()
