@@ -201,20 +201,25 @@ class MyCodeApi(APIView):
                 {"detail": _("该账号没有登记居民信息。"), "code": "no_resident"},
                 status=status.HTTP_404_NOT_FOUND,
             )
-        issued = tokens.issue(public_id=code.resident.public_id, now=timezone.now())
-        out = {
-            "colour": code.colour,
-            "colour_label": code.get_colour_display(),
-            "reasons": code.reasons,
-            "test": test_out(code),
-            "computed_at": code.computed_at,
-            "token": issued.token,
-            "token_expires_at": issued.expires_at,
-            "refresh_seconds": settings.HEALTHCODE_TOKEN_REFRESH_SECONDS,
-        }
-        response = Response(self.MyCodeOutputSerializer(out).data)
-        response["Cache-Control"] = "no-store"
-        return response
+        return my_code_response(code)
+
+
+def my_code_response(code) -> Response:
+    """A code as its holder sees it, with a fresh token (their own, or a bound member's)."""
+    issued = tokens.issue(public_id=code.resident.public_id, now=timezone.now())
+    out = {
+        "colour": code.colour,
+        "colour_label": code.get_colour_display(),
+        "reasons": code.reasons,
+        "test": test_out(code),
+        "computed_at": code.computed_at,
+        "token": issued.token,
+        "token_expires_at": issued.expires_at,
+        "refresh_seconds": settings.HEALTHCODE_TOKEN_REFRESH_SECONDS,
+    }
+    response = Response(MyCodeApi.MyCodeOutputSerializer(out).data)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 class VerifyCodeApi(APIView):

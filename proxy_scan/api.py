@@ -1,15 +1,12 @@
 """JSON API for family members (代办), mounted under /api/v1/me/family."""
 
-from django.conf import settings
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from healthcode import tokens
-from healthcode.api import MyCodeApi, ReasonSerializer, TestSerializer, test_out
+from healthcode.api import MyCodeApi, ReasonSerializer, TestSerializer, my_code_response, test_out
 from healthcode.errors import DomainError
 from healthcode.idnumbers import IdType
 from healthcode.selectors import ensure_current
@@ -108,18 +105,4 @@ class FamilyCodeApi(APIView):
     def get(self, request, binding_id):
         binding = _binding_or_404(request, binding_id)
         services.family_code_viewed(binding=binding)
-        code = ensure_current(binding.member.health_code)
-        issued = tokens.issue(public_id=binding.member.public_id, now=timezone.now())
-        out = {
-            "colour": code.colour,
-            "colour_label": code.get_colour_display(),
-            "reasons": code.reasons,
-            "test": test_out(code),
-            "computed_at": code.computed_at,
-            "token": issued.token,
-            "token_expires_at": issued.expires_at,
-            "refresh_seconds": settings.HEALTHCODE_TOKEN_REFRESH_SECONDS,
-        }
-        response = Response(MyCodeApi.MyCodeOutputSerializer(out).data)
-        response["Cache-Control"] = "no-store"
-        return response
+        return my_code_response(ensure_current(binding.member.health_code))
