@@ -13,14 +13,17 @@ from proxy_scan.models import ElderLookupResult, FamilyBinding, PaperCodeSeries
 FIRST_VERSION = 1
 
 
-def paper_code_version(*, resident: Resident) -> int:
-    """The version a paper code printed now carries."""
-    series = PaperCodeSeries.objects.filter(resident=resident).first()
-    return series.version if series else FIRST_VERSION
-
-
 def paper_code_series(*, resident: Resident) -> PaperCodeSeries | None:
     return PaperCodeSeries.objects.filter(resident=resident).first()
+
+
+def _current_version(series: PaperCodeSeries | None) -> int:
+    return series.version if series else FIRST_VERSION  # no row: nothing revoked yet
+
+
+def paper_code_version(*, resident: Resident) -> int:
+    """The version a paper code printed now carries."""
+    return _current_version(paper_code_series(resident=resident))
 
 
 def resident_from_any_token(*, token: str, now: dt.datetime) -> Resident:
@@ -39,7 +42,7 @@ def resident_from_any_token(*, token: str, now: dt.datetime) -> Resident:
     if resident is None:
         raise tokens.TokenInvalid(tokens.TokenProblem.UNKNOWN)
     series = getattr(resident, "paper_code_series", None)
-    if claim.version != (series.version if series else FIRST_VERSION):
+    if claim.version != _current_version(series):
         raise tokens.TokenInvalid(tokens.TokenProblem.PAPER_REVOKED)
     return resident
 
