@@ -74,7 +74,7 @@ def _inspector_scan(request, serializer_class, channel: str):
     if error:
         return error
     healthcode_services.person_lookup_record(
-        viewer=request.user, resident=resident, channel=channel
+        viewer=request.user, resident=resident, channel=channel, venue_name=venue.full_name
     )
     return venue, resident, data.validated_data
 
@@ -297,7 +297,7 @@ class DeviceVerifyApi(APIView):
             if error:
                 return error
             healthcode_services.person_lookup_record(
-                resident=resident, channel="device", machine=machine
+                resident=resident, channel="device", machine=machine, venue_name=venue.full_name
             )
             checkin, _new = services.checkin_record(
                 resident=resident,

@@ -41,3 +41,13 @@ def token_used_elsewhere(*, resident, token: str, venue, now) -> bool:
         .exclude(venue=venue)
         .exists()
     )
+
+
+def checkins_of(*, resident, since) -> QuerySet[CheckIn]:
+    """The resident's own check-ins since ``since``, newest first, with the venue and, for a
+    帮扫 check-in, the helper's account and resident (to name them masked) loaded."""
+    return (
+        CheckIn.objects.filter(resident=resident, checked_in_at__gte=since)
+        .select_related("venue", "helper", "helper__resident")
+        .order_by("-checked_in_at", "-id")
+    )

@@ -183,7 +183,12 @@ def checkin_manual(
     recorded: of the resident, or of a masked subject when the name and number match nobody.
     """
     resident = Resident.objects.filter(id_type=id_type, id_number=id_number, name=name).first()
-    lookup = {"viewer": scanned_by, "machine": machine, "channel": _LOOKUP_CHANNELS[method]}
+    lookup = {
+        "viewer": scanned_by,
+        "machine": machine,
+        "channel": _LOOKUP_CHANNELS[method],
+        "venue_name": venue.full_name,
+    }
     if resident is not None:
         checkin, _new = checkin_record(
             resident=resident,

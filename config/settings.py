@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "venues",
     "checkins",
     "proxy_scan",
+    "records",
 ]
 
 MIDDLEWARE = [

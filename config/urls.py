@@ -30,10 +30,12 @@ urlpatterns = [
     path("", include("checkins.urls")),
     path("", include("venues.urls")),
     path("", include("proxy_scan.urls")),
+    path("", include("records.urls")),
     path("api/v1/", include("healthcode.api_urls")),
     path("api/v1/", include("nucleic.api_urls")),
     path("api/v1/", include("checkins.api_urls")),
     path("api/v1/", include("proxy_scan.api_urls")),
+    path("api/v1/", include("records.api_urls")),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up script as a file: no inline script (CSP).
     path(

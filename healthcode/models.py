@@ -212,16 +212,20 @@ class HealthCode(models.Model):
 
     @property
     def explained_reasons(self) -> list[dict]:
-        """Reasons with where they come from and since when, for the holder's own page."""
-        return [
-            {
-                **reason,
-                "source": _fact_source(reason.get("fact", "")),
-                "since_local": _local(reason.get("since")),
-                "until_local": _local(reason.get("until")),
-            }
-            for reason in self.reasons
-        ]
+        return explain_reasons(self.reasons)
+
+
+def explain_reasons(reasons: list[dict]) -> list[dict]:
+    """Reasons with where they come from and since when, for the holder's own pages."""
+    return [
+        {
+            **reason,
+            "source": _fact_source(reason.get("fact", "")),
+            "since_local": _local(reason.get("since")),
+            "until_local": _local(reason.get("until")),
+        }
+        for reason in reasons
+    ]
 
 
 def _local(iso: str | None) -> str:
@@ -287,6 +291,29 @@ class HealthCodeChange(models.Model):
     def delete(self, *args, **kwargs):
         raise ValidationError("HealthCodeChange rows are append-only.")
 
+    @property
+    def cause_label(self) -> str:
+        """What set off the recompute, for the person's record (``cause`` is a log line)."""
+        for prefix, label in _CAUSE_LABELS:
+            if self.cause.startswith(prefix):
+                return str(label)
+        return str(_("状态复核"))
+
+    @property
+    def explained_reasons(self) -> list[dict]:
+        return explain_reasons(self.reasons)
+
+
+_CAUSE_LABELS = (
+    ("registration", _("注册赋码")),
+    ("lab batch", _("收到核酸检测结果")),
+    ("risk flag", _("风险人员名单更新")),
+    ("itinerary", _("行程申报或更正")),
+    ("risk area", _("风险地区调整")),
+    ("review time", _("到期自动复核")),
+    ("read past review", _("到期自动复核")),
+)
+
 
 class PersonLookup(models.Model):
     """A record that someone looked up another person (scan, verify, search). Never edited.
@@ -315,6 +342,9 @@ class PersonLookup(models.Model):
     # match no resident: still a lookup of someone, kept masked (never the full number).
     subject_masked_id = models.CharField(_("被查询证件号码（脱敏）"), max_length=32, blank=True)
     channel = models.CharField(_("渠道"), max_length=32)
+    # Where it happened, as the venue was named then (the person's record says which venue;
+    # healthcode does not import venues, and a renamed venue does not rewrite history).
+    venue_name = models.CharField(_("场所"), max_length=100, blank=True)
     looked_up_at = models.DateTimeField(_("查询时间"), default=timezone.now, db_index=True)
 
     class Meta:
@@ -335,6 +365,26 @@ class PersonLookup(models.Model):
     def __str__(self) -> str:
         subject = self.resident or self.subject_masked_id
         return f"{self.viewer or self.machine} → {subject} ({self.channel})"
+
+    @property
+    def viewer_kind(self) -> str:
+        """Who looked, as the person looked at is told: a kind of viewer, never a name."""
+        return str(VIEWER_KINDS.get(self.channel, _("其他查询")))
+
+
+# The channels every app records lookups under, as kinds of viewer a resident can understand.
+VIEWER_KINDS = {
+    "inspector_scan": _("场所检查人员反向扫码"),
+    "inspector_confirm": _("场所检查人员反向扫码"),
+    "inspector_manual": _("场所检查人员手工登记"),
+    "device": _("场所扫码设备"),
+    "elder_lookup": _("老幼助查"),
+    "proxy_scan": _("他人帮扫"),
+    "family": _("绑定的家属（代办）"),
+    "api_verify": _("卫生健康部门核验"),
+    "admin": _("卫生健康部门工作人员"),
+    "admin_search": _("卫生健康部门工作人员"),
+}
 
 
 class HealthOfficer(models.Model):

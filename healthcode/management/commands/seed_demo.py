@@ -6,11 +6,12 @@ from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from checkins.models import Device, GridWorker
+from checkins.models import CheckIn, Device, GridWorker, Method
+from checkins.services import checkin_record
 from healthcode import services
 from healthcode.apikeys import hash_key
 from healthcode.idnumbers import IdType, resident_id_check_char
-from healthcode.models import HealthCode, HealthOfficer, Resident, User
+from healthcode.models import HealthCode, HealthOfficer, PersonLookup, Resident, User
 from nucleic import services as nucleic_services
 from nucleic.models import Lab, LabToken, TestPolicy
 from proxy_scan import services as proxy_services
@@ -146,6 +147,7 @@ class Command(BaseCommand):
         if not User.objects.filter(phone=STAFF_PHONE).exists():
             User.objects.create_superuser(phone=STAFF_PHONE, password=DEMO_PASSWORD)
         venue = self._venue()
+        self._history(venue)
         self._print(venue)
 
     def _family(self) -> None:
@@ -218,6 +220,28 @@ class Command(BaseCommand):
         )
         return venue
 
+    def _history(self, venue: Venue) -> None:
+        """Something to show in 我的记录 (/me/record/): 张三 scanned at the door by the
+        inspector, the holder's elder checked in by 帮扫 from the family list."""
+        zhang = Resident.objects.get(user__phone=DEMO_RESIDENTS[0][0])
+        if not PersonLookup.objects.filter(resident=zhang).exists():
+            inspector = User.objects.get(phone=INSPECTOR_PHONE)
+            services.person_lookup_record(
+                viewer=inspector,
+                resident=zhang,
+                channel="inspector_scan",
+                venue_name=venue.full_name,
+            )
+            checkin_record(
+                resident=zhang, venue=venue, method=Method.INSPECTOR_SCAN, scanned_by=inspector
+            )
+        holder = Resident.objects.select_related("user").get(user__phone=FAMILY_HOLDER_PHONE)
+        elder = family_members_of(holder=holder).first()
+        if elder is not None and not CheckIn.objects.filter(resident=elder.member).exists():
+            proxy_services.proxy_checkin(
+                helper=holder.user, venue=venue, way="family", binding_id=str(elder.public_id)
+            )
+
     def _print(self, venue: Venue) -> None:
         self.stdout.write(f"Demo log-ins (password for all: {DEMO_PASSWORD})")
         for phone, name, _first17, _region in DEMO_RESIDENTS:
@@ -242,6 +266,9 @@ class Command(BaseCommand):
             f"  venue     {VENUE_ADMIN_PHONE}  administrator of {venue.full_name}: /venue/"
         )
         self.stdout.write(f"  inspector {INSPECTOR_PHONE}  reverse scan: /inspect/")
+        self.stdout.write(
+            "  record    /me/record/ (any resident): colour changes, who looked, check-ins"
+        )
         self.stdout.write(f"  grid      {GRID_WORKER_PHONE}  alerts for 440300, 370100: /alerts/")
         code = codes.make(public_id=venue.public_id, version=venue.poster_version)
         self.stdout.write(f"  venue code (scan as a resident): http://127.0.0.1:8000/v/{code}")

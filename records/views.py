@@ -1,0 +1,36 @@
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from proxy_scan.selectors import family_binding_for, family_members_of
+from proxy_scan.services import family_code_viewed
+from records.selectors import CHECKIN_DAYS, record_of
+
+
+@never_cache
+@login_required
+@require_GET
+def record_page(request):
+    """我的记录: my own record, or with ``?member=`` a bound family member's (their record is
+    a lookup of them by me, recorded as when I open their code)."""
+    own = getattr(request.user, "resident", None)
+    if own is None:
+        return render(request, "healthcode/no_resident.html", status=404)
+    key = request.GET.get("member", "")
+    resident = own
+    if key:
+        binding = family_binding_for(holder=own, binding_id=key)
+        if binding is None:  # another holder's, ended, or never: as if it did not exist
+            raise Http404
+        family_code_viewed(binding=binding)
+        resident = binding.member
+    context = {
+        "record": record_of(resident=resident, now=timezone.now()),
+        "member_key": key,
+        "members": family_members_of(holder=own),
+        "checkin_days": CHECKIN_DAYS,
+    }
+    return render(request, "records/record.html", context)
