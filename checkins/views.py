@@ -64,6 +64,10 @@ def checkin_result(request, public_id):
         "checkin": checkin,
         "test_line": test_line(checkin.test),
         "helped": helped,
+        # The reasons (which red or yellow list) are the person's own health data: shown to
+        # them and to a family holder who checked them in from their bound members, not to a
+        # companion who only knew a name and a number (they see the colour and the decision).
+        "show_reasons": own or checkin.method == Method.PROXY_FAMILY,
         "help_url": reverse(
             "proxy_scan:help",
             args=[venue_codes.make(public_id=venue.public_id, version=venue.poster_version)],
