@@ -9,7 +9,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from checkins.models import FEVER_CELSIUS, Alert, CheckIn, Method, TemperatureBand
+from checkins.models import (
+    FEVER_CELSIUS,
+    MAX_STAY,
+    Alert,
+    CheckIn,
+    Method,
+    StayEnd,
+    TemperatureBand,
+)
 from checkins.selectors import token_used_elsewhere
 from healthcode import engine, tokens
 from healthcode.errors import DomainError
@@ -88,7 +96,8 @@ def checkin_record(
         code = HealthCode.objects.select_for_update().get(resident=resident)
         if token:
             token_refuse_if_used_elsewhere(resident=resident, token=token, venue=venue, now=now)
-        repeat = _repeat_of(resident=resident, venue=venue, now=now)
+        latest = _latest_stay(resident=resident, now=now)
+        repeat = _repeat_of(latest, venue=venue, now=now)
         code = ensure_current(code, now=now)
         if repeat is not None and (
             repeat.method,
@@ -100,10 +109,13 @@ def checkin_record(
         decision = door_decision(
             code=code, venue=venue, now=now, fever=band == TemperatureBand.FEVER
         )
+        if latest is not None and latest.venue_id != venue.pk and latest.left_at > now:
+            _end_open_stays_elsewhere(resident=resident, venue=venue, now=now)
         checkin = CheckIn.objects.create(
             resident=resident,
             venue=venue,
             checked_in_at=now,
+            left_at=assumed_end(venue=venue, arrived=now),
             method=method,
             colour=code.colour,
             reasons=code.reasons,
@@ -121,6 +133,58 @@ def checkin_record(
     return checkin, True
 
 
+# --- Stays ----------------------------------------------------------------------------------
+def assumed_end(*, venue: Venue, arrived: dt.datetime) -> dt.datetime:
+    """When a stay ends if nobody says otherwise: the venue's default stay, at most 24 h."""
+    return arrived + min(dt.timedelta(minutes=venue.default_stay_minutes), MAX_STAY)
+
+
+def _end_open_stays_elsewhere(*, resident: Resident, venue: Venue, now: dt.datetime) -> None:
+    """A check-in at another venue ends the person's stays still open at ``now`` (one
+    statement, under the caller's lock on the person's code row; asked only when the latest
+    stay is elsewhere and open, so a first scan costs no extra query). A stay at the same venue
+    is left alone: scanning again at the door one is in does not end the visit."""
+    CheckIn.objects.filter(
+        resident=resident, checked_in_at__lte=now, left_at__gt=now, left_how=StayEnd.ASSUMED
+    ).exclude(venue=venue).update(left_at=now, left_how=StayEnd.NEXT_CHECKIN)
+
+
+def checkin_checkout(*, checkin: CheckIn, now: dt.datetime | None = None) -> CheckIn:
+    """离开: the stay ends now, explicitly — earlier than assumed, or later (at most 24 h after
+    arriving). A stay already checked out keeps its first check-out; a stay a later check-in
+    elsewhere ended keeps that end (the person was already somewhere else)."""
+    now = now or timezone.now()
+    if checkin.left_how != StayEnd.ASSUMED:
+        return checkin
+    left_at = min(max(now, checkin.checked_in_at), checkin.checked_in_at + MAX_STAY)
+    updated = CheckIn.objects.filter(pk=checkin.pk, left_how=StayEnd.ASSUMED).update(
+        left_at=left_at, left_how=StayEnd.CHECKOUT
+    )
+    if updated:
+        checkin.left_at, checkin.left_how = left_at, StayEnd.CHECKOUT
+    else:
+        checkin.refresh_from_db(fields=["left_at", "left_how"])
+    return checkin
+
+
+def checkout_at_venue(*, resident: Resident, venue: Venue, now: dt.datetime | None = None):
+    """An exit scan (the inspector's or a device's): the person's latest stay at this venue
+    that is still open, checked out; None if they have none (nothing is written)."""
+    now = now or timezone.now()
+    stay = (
+        CheckIn.objects.filter(
+            resident=resident,
+            venue=venue,
+            checked_in_at__gt=now - MAX_STAY,
+            checked_in_at__lte=now,
+            left_how=StayEnd.ASSUMED,
+        )
+        .order_by("-checked_in_at")
+        .first()
+    )
+    return checkin_checkout(checkin=stay, now=now) if stay is not None else None
+
+
 TOKEN_USED_ELSEWHERE = _lazy("已在其他场所使用，请本人刷新健康码。")
 
 
@@ -131,15 +195,24 @@ def token_refuse_if_used_elsewhere(*, resident: Resident, token: str, venue: Ven
         raise DomainError(TOKEN_USED_ELSEWHERE, code="token_used_elsewhere", status=409)
 
 
-def _repeat_of(*, resident: Resident, venue: Venue, now: dt.datetime) -> CheckIn | None:
-    """The person's latest check-in at this venue within the repeat window, if any. No upper
+def _latest_stay(*, resident: Resident, now: dt.datetime) -> CheckIn | None:
+    """The person's latest check-in anywhere within a stay's longest life: what a new scan
+    repeats (same venue, within the window) or ends (another venue, still open). No upper
     bound: a scan that took the lock first may carry a later ``now`` than ours."""
-    window = dt.timedelta(seconds=settings.CHECKIN_REPEAT_SECONDS)
     return (
-        CheckIn.objects.filter(resident=resident, venue=venue, checked_in_at__gt=now - window)
-        .order_by("-checked_in_at")
+        CheckIn.objects.filter(resident=resident, checked_in_at__gt=now - MAX_STAY)
+        .order_by("-checked_in_at", "-id")
         .first()
     )
+
+
+def _repeat_of(latest: CheckIn | None, *, venue: Venue, now: dt.datetime) -> CheckIn | None:
+    """``latest`` if it is at this venue within the repeat window: the same visit scanned
+    again. A scan here after one elsewhere is a new visit, even within the window."""
+    window = dt.timedelta(seconds=settings.CHECKIN_REPEAT_SECONDS)
+    if latest is not None and latest.venue_id == venue.pk and latest.checked_in_at > now - window:
+        return latest
+    return None
 
 
 def _raise_alerts(checkin: CheckIn, *, region_code: str, now: dt.datetime) -> None:
@@ -207,6 +280,7 @@ def checkin_manual(
         checkin = CheckIn.objects.create(
             venue=venue,
             checked_in_at=now,
+            left_at=assumed_end(venue=venue, arrived=now),
             method=method,
             scanned_by=scanned_by,
             decision=CheckIn.Decision.STOP,

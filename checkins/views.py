@@ -46,12 +46,8 @@ def venue_scan(request, code: str):
     return redirect("checkins:result", public_id=checkin.public_id)
 
 
-@never_cache
-@login_required
-@require_GET
-def checkin_result(request, public_id):
-    """The result a person shows at the door: only the person who checked in may see it,
-    and for a 帮扫 check-in the helper who made it (with 再帮一人 to go on)."""
+def _own_or_helped(request, public_id) -> CheckIn:
+    """The check-in if it is the user's own or one they made for someone (帮扫); else 404."""
     checkin = get_object_or_404(
         CheckIn.objects.select_related("venue", "resident"), public_id=public_id
     )
@@ -59,6 +55,18 @@ def checkin_result(request, public_id):
     helped = checkin.helper_id is not None and checkin.helper_id == request.user.pk
     if not (own or helped):
         raise Http404
+    return checkin
+
+
+@never_cache
+@login_required
+@require_GET
+def checkin_result(request, public_id):
+    """The result a person shows at the door: only the person who checked in may see it,
+    and for a 帮扫 check-in the helper who made it (with 再帮一人 to go on)."""
+    checkin = _own_or_helped(request, public_id)
+    own = checkin.resident is not None and checkin.resident.user_id == request.user.pk
+    helped = checkin.helper_id is not None and checkin.helper_id == request.user.pk
     venue = checkin.venue
     context = {
         "checkin": checkin,
@@ -74,6 +82,16 @@ def checkin_result(request, public_id):
         ),
     }
     return render(request, "checkins/result.html", context)
+
+
+@login_required
+@require_POST
+def checkin_leave(request, public_id):
+    """离开 on the result page: the person (or the helper who checked them in) ends the stay
+    now, explicitly; back to the result page, which then says when."""
+    checkin = _own_or_helped(request, public_id)
+    services.checkin_checkout(checkin=checkin)
+    return redirect("checkins:result", public_id=checkin.public_id)
 
 
 @never_cache

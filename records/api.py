@@ -50,6 +50,9 @@ class VisitSerializer(serializers.Serializer):
     decision = serializers.CharField(source="decision_label")
     passed = serializers.BooleanField()
     helper = serializers.CharField()
+    left_at = serializers.DateTimeField()
+    left_how = serializers.CharField()
+    left_how_label = serializers.CharField()
 
 
 class HolderSerializer(serializers.Serializer):

@@ -52,6 +52,9 @@ class Visit:
     passed: bool
     decision_label: str
     helper: str  # the 帮扫 helper, masked; "" for the person's own or the door's scan
+    left_at: dt.datetime
+    left_how: str
+    left_how_label: str
 
 
 @dataclass(frozen=True)
@@ -125,6 +128,9 @@ def _visit(row: CheckIn) -> Visit:
         passed=row.passed,
         decision_label=row.get_decision_display(),
         helper=_masked_user(row.helper) if row.helper_id else "",
+        left_at=row.left_at,
+        left_how=row.left_how,
+        left_how_label=row.get_left_how_display(),
     )
 
 
