@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "checkins",
     "proxy_scan",
     "records",
+    "tracing",
 ]
 
 MIDDLEWARE = [
@@ -335,6 +336,11 @@ ELDER_LOOKUP_PER_IP_PER_HOUR = env_int("ELDER_LOOKUP_PER_IP_PER_HOUR", 60, minim
 # moved around many venues by many accounts (proxy_scan.throttles). Both fail open.
 PROXY_SCAN_PER_HELPER_PER_HOUR = env_int("PROXY_SCAN_PER_HELPER_PER_HOUR", 30, minimum=1)
 PROXY_SCAN_PER_PERSON_PER_HOUR = env_int("PROXY_SCAN_PER_PERSON_PER_HOUR", 10, minimum=1)
+
+# Tracing (时空关联): the default overlap that makes a close contact, and how many people a
+# trace may turn red or yellow before a second health officer must approve it.
+TRACE_THRESHOLD_MINUTES = env_int("TRACE_THRESHOLD_MINUTES", 15, minimum=1)
+TRACE_APPROVAL_THRESHOLD = env_int("TRACE_APPROVAL_THRESHOLD", 50, minimum=0)
 
 # --- Request size ---------------------------------------------------------------------------
 # The largest request body accepted, in bytes (config.middleware.BodySizeLimitMiddleware

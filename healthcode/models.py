@@ -384,6 +384,7 @@ VIEWER_KINDS = {
     "api_verify": _("卫生健康部门核验"),
     "admin": _("卫生健康部门工作人员"),
     "admin_search": _("卫生健康部门工作人员"),
+    "officer_trace": _("卫生健康部门流调"),
 }
 
 
