@@ -31,6 +31,7 @@ urlpatterns = [
     path("", include("venues.urls")),
     path("", include("proxy_scan.urls")),
     path("", include("records.urls")),
+    path("", include("tracing.urls")),
     path("api/v1/", include("healthcode.api_urls")),
     path("api/v1/", include("nucleic.api_urls")),
     path("api/v1/", include("checkins.api_urls")),

@@ -6,8 +6,10 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
+from checkins.models import Alert
+from healthcode import regions
 from healthcode.models import Colour, HealthCode
-from tracing.models import Application, Case, Degree, Trace, TraceContact
+from tracing.models import Application, Case, Degree, Trace, TraceAction, TraceContact
 
 
 @dataclass(frozen=True)
@@ -99,3 +101,17 @@ def applications_awaiting(*, user) -> QuerySet[Application]:
 
 def live_application(*, trace: Trace) -> Application | None:
     return trace.applications.filter(status__in=["pending", "applied"]).first()
+
+
+def trace_actions(*, trace: Trace) -> QuerySet[TraceAction]:
+    return TraceAction.objects.filter(application__trace=trace).select_related(
+        "actor", "approved_by"
+    )
+
+
+def unacknowledged_alerts_in(*, region_codes: list[str]) -> int:
+    """Alerts about residents of these regions nobody has handled yet."""
+    if not region_codes:
+        return 0
+    covered = regions.covered_q("region_code", region_codes)
+    return Alert.objects.filter(covered, acknowledged_at=None).count()

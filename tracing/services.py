@@ -401,7 +401,7 @@ def application_withdraw(
                 "name": flag.name,
                 "kind": flag.kind,
                 "starts_at": flag.starts_at.isoformat(),
-                "ends_at": max(now, flag.starts_at + dt.timedelta(seconds=1)).isoformat(),
+                "ends_at": max(now, flag.starts_at + dt.timedelta(microseconds=1)).isoformat(),
                 "reason": flag.reason,
             }
             for flag in flags

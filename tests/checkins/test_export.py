@@ -35,7 +35,7 @@ def test_export_is_masked_and_safe(client, resident):
     assert response["Content-Type"].startswith("text/csv")
     text = response.content.decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))
-    assert rows[0][:3] == ["登记时间", "姓名", "证件号码"]
+    assert rows[0][:3] == ["登记时间（北京时间 UTC+8）", "姓名", "证件号码"]
     assert resident.id_number not in text and resident.name not in text
     assert resident.masked_id_number in text
     names = [row[1] for row in rows[1:]]
