@@ -71,7 +71,7 @@ class TraceForm(forms.Form):
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(
-        label=_("理由"),
+        label=_("理由（记录在案）"),
         max_length=300,
         error_messages={"required": _("请填写理由。")},
         widget=forms.Textarea(attrs={"rows": 2}),
