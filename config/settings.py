@@ -218,6 +218,8 @@ RECOMPUTE_LEASE_SECONDS = env_int("RECOMPUTE_LEASE_SECONDS", 60, minimum=10)
 CELERY_BEAT_SCHEDULE = {
     # Statuses change by time alone (a window lapses, a flag ends, a policy takes effect).
     "recompute-due": {"task": "healthcode.tasks.recompute_due", "schedule": 60.0},
+    # The officers' workbench plots residents by colour per district over days.
+    "colour-counts": {"task": "tracing.tasks.colour_counts_snapshot", "schedule": 3600.0},
 }
 
 # --- API ------------------------------------------------------------------------------------

@@ -170,6 +170,20 @@ def _local_minute(when: dt.datetime) -> str:
     return timezone.localtime(when).strftime("%Y-%m-%d %H:%M")
 
 
+def colour_counts_by_district(*, region_codes: list[str] | None = None) -> dict:
+    """Residents by (district code, colour) now, in one grouped query; only the districts
+    these codes cover if given (a city or province code covers its districts)."""
+    from django.db.models import Count
+
+    from healthcode import regions
+
+    codes = HealthCode.objects.all()
+    if region_codes is not None:
+        codes = codes.filter(regions.covered_q("resident__region_code", region_codes))
+    rows = codes.values_list("resident__region_code", "colour").annotate(n=Count("id"))
+    return {(region, colour): n for region, colour, n in rows}
+
+
 # --- Facts for the engine ------------------------------------------------------------------
 def facts_for_residents(residents: list[Resident]) -> dict[int, engine.Facts]:
     """Every fact the engine needs for these residents, in a fixed number of queries.

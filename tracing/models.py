@@ -198,3 +198,26 @@ class TraceAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.people} @ {self.at:%Y-%m-%d %H:%M}"
+
+
+class ColourCount(models.Model):
+    """How many residents of a district had each colour at the end of a day: the workbench's
+    "residents by colour over time". Written by a beat task every hour for today (so today is
+    current and each past day keeps its last count); today is also read live."""
+
+    day = models.DateField(_("日期"))
+    region_code = models.CharField(_("区县代码"), max_length=6)
+    colour = models.CharField(_("颜色"), max_length=8)
+    count = models.PositiveIntegerField(_("人数"))
+
+    class Meta:
+        verbose_name = _("每日赋码统计")
+        verbose_name_plural = _("每日赋码统计")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "region_code", "colour"], name="colourcount_one_per_day"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.region_code} {self.colour} {self.count}"

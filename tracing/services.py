@@ -420,3 +420,21 @@ def application_withdraw(
             flag_external_id=records[0]["external_id"] if resident is not None else "",
             at=now,
         )
+
+
+# --- Workbench statistics ----------------------------------------------------------------------
+def colour_counts_snapshot(*, now: dt.datetime | None = None) -> int:
+    """Store today's residents by colour per district (replacing today's earlier snapshot);
+    the hourly beat keeps it current, so each past day keeps its last count."""
+    from healthcode.selectors import colour_counts_by_district
+    from tracing.models import ColourCount
+
+    day = timezone.localdate(now or timezone.now())
+    counts = colour_counts_by_district()
+    with transaction.atomic():
+        ColourCount.objects.filter(day=day).delete()
+        ColourCount.objects.bulk_create(
+            ColourCount(day=day, region_code=region, colour=colour, count=n)
+            for (region, colour), n in counts.items()
+        )
+    return len(counts)

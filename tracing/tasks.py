@@ -15,3 +15,9 @@ def trace_run(trace_id: int) -> None:
 
         Trace.objects.filter(pk=trace_id).update(status=Trace.Status.FAILED)
         raise
+
+
+@shared_task(ignore_result=True)
+def colour_counts_snapshot() -> None:
+    """Hourly (beat): today's residents by colour per district, for the workbench's plot."""
+    services.colour_counts_snapshot()
