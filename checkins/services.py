@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -14,12 +15,13 @@ from checkins.models import (
     MAX_STAY,
     Alert,
     CheckIn,
+    GridWorker,
     Method,
     StayEnd,
     TemperatureBand,
 )
 from checkins.selectors import token_used_elsewhere
-from healthcode import engine, tokens
+from healthcode import engine, regions, tokens
 from healthcode.errors import DomainError
 from healthcode.models import HealthCode, Resident
 from healthcode.selectors import ensure_current
@@ -303,3 +305,14 @@ def alert_acknowledge(*, alert: Alert, user) -> Alert:
         alert.acknowledged_at, alert.acknowledged_by = timezone.now(), user
         alert.save(update_fields=["acknowledged_at", "acknowledged_by"])
     return alert
+
+
+def alerts_acknowledge_person(*, grid_worker: GridWorker, alert: Alert, user) -> int:
+    """A grid worker marks every unacknowledged alert of ``alert``'s person handled at once —
+    only those in the regions this grid worker looks after. Returns how many were marked."""
+    same_person = Q(resident_id=alert.resident_id) if alert.resident_id else Q(pk=alert.pk)
+    return Alert.objects.filter(
+        same_person,
+        regions.covered_q("region_code", grid_worker.region_codes),
+        acknowledged_at=None,
+    ).update(acknowledged_at=timezone.now(), acknowledged_by=user)

@@ -11,4 +11,9 @@ urlpatterns = [
     path("inspect/", views.inspect_page, name="inspect"),
     path("alerts/", views.alerts_page, name="alerts"),
     path("alerts/<int:alert_id>/acknowledge", views.alert_acknowledge, name="alert-ack"),
+    path(
+        "alerts/<int:alert_id>/acknowledge-person",
+        views.alert_acknowledge_person,
+        name="alert-ack-person",
+    ),
 ]

@@ -1,3 +1,4 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -9,7 +10,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from checkins import services
 from checkins.models import Alert, CheckIn, GridWorker, Method
-from checkins.selectors import alerts_for_grid_worker
+from checkins.selectors import (
+    alerts_by_person,
+    alerts_for_grid_worker,
+    alerts_unacknowledged_count,
+)
 from healthcode.idnumbers import IdType
 from healthcode.models import test_line
 from venues import codes as venue_codes
@@ -115,6 +120,9 @@ def inspect_page(request):
     return render(request, "checkins/inspect.html", {**context, "js_text": js_text})
 
 
+ALERTS_SHOWN = 200  # the latest alerts on the page; the count at the top counts them all
+
+
 @never_cache
 @login_required
 @require_GET
@@ -123,8 +131,13 @@ def alerts_page(request):
     grid_worker = GridWorker.objects.filter(user=request.user).first()
     if grid_worker is None:
         raise Http404
-    alerts = alerts_for_grid_worker(grid_worker=grid_worker)[:200]
-    return render(request, "checkins/alerts.html", {"alerts": alerts, "grid_worker": grid_worker})
+    context = {
+        "grid_worker": grid_worker,
+        "unacknowledged": alerts_unacknowledged_count(grid_worker=grid_worker),
+        "people": alerts_by_person(grid_worker=grid_worker, limit=ALERTS_SHOWN),
+        "limit": ALERTS_SHOWN,
+    }
+    return render(request, "checkins/alerts.html", context)
 
 
 @login_required
@@ -146,3 +159,19 @@ def alert_acknowledge(request, alert_id: int):
     ):
         next_url = "checkins:alerts"
     return redirect(next_url)
+
+
+@login_required
+@require_POST
+def alert_acknowledge_person(request, alert_id: int):
+    """A grid worker marks all of one person's unacknowledged alerts handled; the person is
+    named by one of their alerts, which must be in this grid worker's regions."""
+    grid_worker = GridWorker.objects.filter(user=request.user).first()
+    if grid_worker is None:
+        raise Http404
+    alert = get_object_or_404(alerts_for_grid_worker(grid_worker=grid_worker), pk=alert_id)
+    count = services.alerts_acknowledge_person(
+        grid_worker=grid_worker, alert=alert, user=request.user
+    )
+    messages.success(request, _("已将 %(count)d 条预警标记为已处理。") % {"count": count})
+    return redirect("checkins:alerts")

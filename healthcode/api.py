@@ -10,7 +10,7 @@ from rest_framework import permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from healthcode import idnumbers, lockout, services, tokens
+from healthcode import idnumbers, lockout, regions, services, tokens
 from healthcode.authentication import api_token_issue
 from healthcode.errors import DomainError
 from healthcode.forms import CONTACT_CHOICES, clean_id_fields, contact_history_flags
@@ -88,7 +88,7 @@ class RegisterApi(APIView):
             return _django_to_drf(idnumbers.clean_phone, value)
 
         def validate_region_code(self, value):
-            return _django_to_drf(idnumbers.clean_region_code, value)
+            return _django_to_drf(regions.clean_county_code, value)
 
         def validate_contact_history(self, value):
             return _django_to_drf(contact_history_flags, value)

@@ -2,7 +2,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from healthcode import idnumbers
+from healthcode import regions
 from healthcode.errors import DomainError
 from venues.models import Category, EntryRule
 from venues.services import clean_credit_code
@@ -40,7 +40,7 @@ class VenueForm(forms.Form):
         return name
 
     def clean_region_code(self):
-        return idnumbers.clean_region_code(self.cleaned_data["region_code"])
+        return regions.clean_county_code(self.cleaned_data["region_code"])
 
     def clean_credit_code(self):
         try:
