@@ -6,13 +6,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from healthcode import regions
 from healthcode.errors import DomainError
 from healthcode.models import Resident
-from tracing import selectors, services
+from tracing import charts, selectors, services
 from tracing.export import contacts_csv
 from tracing.forms import CaseForm, ReasonForm, TraceForm
 from tracing.models import Application
@@ -33,12 +35,44 @@ def workbench(request):
     officer = _officer_or_404(request)
     context = {
         "officer": officer,
+        **_plots(officer),
         "cases": selectors.open_cases(),
         "traces": selectors.recent_traces(),
         "awaiting": selectors.applications_awaiting(user=request.user),
         "alerts": selectors.unacknowledged_alerts_in(region_codes=officer.region_codes),
     }
     return render(request, "tracing/workbench.html", context)
+
+
+def _plots(officer) -> dict:
+    """The workbench's three plots for the officer's regions, drawn as SVG on the server."""
+    now = timezone.now()
+    area = "、".join(regions.region_name(code, short=True) for code in officer.region_codes)
+    start, hourly = selectors.checkins_per_hour(now=now, region_codes=officer.region_codes)
+    days, colours = selectors.colour_counts_over_days(now=now, region_codes=officer.region_codes)
+    trace_days, contacts = selectors.contacts_per_day(now=now)
+    return {
+        "plot_checkins": charts.hourly_column_chart(
+            title=_("%(area)s 近 14 天每小时扫码登记") % {"area": area},
+            start=start,
+            counts=hourly,
+            chart_id="plot-checkins",
+        ),
+        "plot_colours": charts.line_chart(
+            title=_("%(area)s 居民赋码情况（按日）") % {"area": area},
+            labels=days,
+            series=charts.colour_series(colours),
+            unit=_("人"),
+            chart_id="plot-colours",
+        ),
+        "plot_contacts": charts.column_chart(
+            title=_("时空关联每日发现人数"),
+            labels=trace_days,
+            values=contacts,
+            unit=_("人"),
+            chart_id="plot-contacts",
+        ),
+    }
 
 
 @never_cache

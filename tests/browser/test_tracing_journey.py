@@ -72,6 +72,20 @@ def test_a_case_is_traced_approved_by_a_second_officer_and_contacts_turn_red(
     assert "已赋码" in page.inner_text("#decision")
     page.screenshot(path=os.path.join(artifacts_dir, "trace-approved.png"), full_page=True)
     assert page.evaluate("window.__csp") == []
+
+    # The workbench's plots: three SVG pictures that fit the phone, with today's contacts.
+    page.goto(f"{site}/officer/")
+    plots = page.locator("#plots svg")
+    assert plots.count() == 3
+    for n in range(3):
+        box = plots.nth(n).bounding_box()
+        assert box and 250 < box["width"] <= 375 and box["height"] > 100
+    assert page.locator("#plot-checkins .bar").count() == 14 * 24
+    contacts_today = page.locator("#plot-contacts .bar").last.get_attribute("height")
+    assert float(contacts_today) > 0
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.screenshot(path=os.path.join(artifacts_dir, "workbench.png"), full_page=True)
+    assert page.evaluate("window.__csp") == []
     context.close()
 
     for person in contacts:
