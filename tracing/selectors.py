@@ -45,6 +45,7 @@ def trace_preview(*, trace: Trace) -> Preview:
 
 @dataclass(frozen=True)
 class Group:
+    venue_id: int
     venue_name: str
     degree: str
     degree_label: str
@@ -67,7 +68,9 @@ def trace_groups(*, trace: Trace) -> list[Group]:
     for row in rows:
         key = (row.venue_id, row.degree)
         if key not in groups:
-            groups[key] = Group(row.venue.full_name, row.degree, row.get_degree_display(), [])
+            groups[key] = Group(
+                row.venue_id, row.venue.full_name, row.degree, row.get_degree_display(), []
+            )
         groups[key].contacts.append(row)
     return list(groups.values())
 
@@ -196,3 +199,15 @@ def contacts_per_day(*, now: dt.datetime) -> tuple[list[str], list[int]]:
     )
     counts = dict(rows)
     return [f"{day:%m-%d}" for day in days], [counts.get(day, 0) for day in days]
+
+
+def officer_venue(*, officer, venue_id: str):
+    """A venue in the officer's regions by its id (the workbench's ?venue=), else None."""
+    from venues.models import Venue
+
+    if not venue_id.isdigit():
+        return None
+    venue = Venue.objects.filter(pk=int(venue_id)).first()
+    if venue is None or not regions.covers(officer.region_codes, venue.region_code):
+        return None
+    return venue

@@ -33,9 +33,11 @@ def _officer_or_404(request):
 @require_GET
 def workbench(request):
     officer = _officer_or_404(request)
+    venue = selectors.officer_venue(officer=officer, venue_id=request.GET.get("venue", ""))
     context = {
         "officer": officer,
-        **_plots(officer),
+        "venue": venue,
+        **_plots(officer, venue),
         "cases": selectors.open_cases(),
         "traces": selectors.recent_traces(),
         "awaiting": selectors.applications_awaiting(user=request.user),
@@ -44,16 +46,22 @@ def workbench(request):
     return render(request, "tracing/workbench.html", context)
 
 
-def _plots(officer) -> dict:
-    """The workbench's three plots for the officer's regions, drawn as SVG on the server."""
+def _plots(officer, venue=None) -> dict:
+    """The workbench's three plots for the officer's regions (the first for one venue of
+    theirs if asked), drawn as SVG on the server."""
     now = timezone.now()
     area = "、".join(regions.region_name(code, short=True) for code in officer.region_codes)
-    start, hourly = selectors.checkins_per_hour(now=now, region_codes=officer.region_codes)
+    if venue is not None:
+        start, hourly = selectors.checkins_per_hour(now=now, venue_id=venue.pk)
+        place = venue.full_name
+    else:
+        start, hourly = selectors.checkins_per_hour(now=now, region_codes=officer.region_codes)
+        place = area
     days, colours = selectors.colour_counts_over_days(now=now, region_codes=officer.region_codes)
     trace_days, contacts = selectors.contacts_per_day(now=now)
     return {
         "plot_checkins": charts.hourly_column_chart(
-            title=_("%(area)s 近 14 天每小时扫码登记") % {"area": area},
+            title=_("%(place)s 近 14 天每小时扫码登记") % {"place": place},
             start=start,
             counts=hourly,
             chart_id="plot-checkins",
@@ -140,12 +148,17 @@ def _trace_or_404(public_id):
 def _trace_render(request, trace, *, form=None, error="", status=200):
     done = trace.status == trace.Status.DONE
     application = selectors.live_application(trace=trace)
+    groups = selectors.trace_groups(trace=trace) if done else []
     context = {
         "trace": trace,
         "case": trace.case,
         "running": trace.status in (trace.Status.QUEUED, trace.Status.RUNNING),
         "preview": selectors.trace_preview(trace=trace) if done else None,
-        "groups": selectors.trace_groups(trace=trace) if done else [],
+        "groups": groups,
+        "people": sorted(
+            {c.resident.pk: c.resident for g in groups for c in g.contacts}.values(),
+            key=lambda person: person.pk,
+        ),
         "application": application,
         "may_approve": application is not None
         and application.status == Application.Status.PENDING

@@ -171,3 +171,40 @@ def test_the_venue_export_is_in_beijing_time_too(client):
     rows = list(csv.reader(io.StringIO(checkins_csv(CheckIn.objects.all()).lstrip("\ufeff"))))
     assert rows[0][0] == "登记时间（北京时间 UTC+8）"
     assert rows[1][0] == "2026-05-05 00:30:00"
+
+
+def test_the_workbench_plots_one_venue_of_my_regions_only(officer, scene):
+    _case, _people, venue, _start = scene
+    c = client_for(officer)
+    page = c.get(reverse("tracing:workbench"), {"venue": venue.pk}).content.decode()
+    assert f"{venue.full_name} 近 14 天每小时扫码登记" in page
+    elsewhere = make_venue(full_name="北京市朝阳区超市", region_code="110105")
+    for bad in (elsewhere.pk, "abc", "999999"):
+        page = c.get(reverse("tracing:workbench"), {"venue": bad}).content.decode()
+        assert "杭州市西湖区 近 14 天每小时扫码登记" in page
+        assert "北京市朝阳区超市" not in page
+
+
+def test_one_persons_flag_is_withdrawn_from_the_page(
+    officer, scene, django_capture_on_commit_callbacks
+):
+    case_person, people, _venue, _start = scene
+    c = client_for(officer)
+    with django_capture_on_commit_callbacks(execute=True):
+        trace = register_and_trace(c, case_person)
+    with django_capture_on_commit_callbacks(execute=True):
+        c.post(reverse("tracing:apply", args=[trace.public_id]), {"reason": "流调确认"})
+    application = Application.objects.get()
+    page = c.get(reverse("tracing:trace", args=[trace.public_id])).content.decode()
+    assert f'<option value="{people[0].public_id}">' in page
+    with django_capture_on_commit_callbacks(execute=True):
+        c.post(
+            reverse("tracing:withdraw", args=[application.pk]),
+            {"resident": str(people[0].public_id), "reason": "核实未接触"},
+        )
+    assert [HealthCode.objects.get(resident=p).colour for p in people] == ["green", "red"]
+    assert TraceAction.objects.last().reason == "核实未接触"
+    response = c.post(
+        reverse("tracing:withdraw", args=[application.pk]), {"resident": "nope", "reason": "x"}
+    )
+    assert response.status_code == 404
