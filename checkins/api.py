@@ -163,7 +163,14 @@ class CheckoutOutputSerializer(serializers.Serializer):
     left_at = serializers.DateTimeField(allow_null=True)
 
 
-def _checkout(resident, venue) -> Response:
+def _checkout(resident, venue, code: str) -> Response:
+    """An exit scan ends the person's open visit here; a phone token that checked its holder
+    in at another venue is refused (409) as at the entrance — a forwarded screenshot must not
+    end someone's stay."""
+    if one_venue := tokens.one_venue_token(code):
+        services.token_refuse_if_used_elsewhere(
+            resident=resident, token=one_venue, venue=venue, now=timezone.now()
+        )
     stay = services.checkout_at_venue(resident=resident, venue=venue)
     out = {
         "name": resident.masked_name,
@@ -188,8 +195,8 @@ class InspectCheckoutApi(APIView):
         scanned = _inspector_scan(request, self.InspectCheckoutInputSerializer, "inspector_scan")
         if isinstance(scanned, Response):
             return scanned
-        venue, resident, _attrs = scanned
-        return _checkout(resident, venue)
+        venue, resident, attrs = scanned
+        return _checkout(resident, venue, attrs["code"])
 
 
 class InspectManualApi(APIView):
@@ -389,4 +396,4 @@ class DeviceCheckoutApi(APIView):
             machine=f"device {request.auth.pk}",
             venue_name=venue.full_name,
         )
-        return _checkout(resident, venue)
+        return _checkout(resident, venue, data.validated_data["code"])

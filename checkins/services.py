@@ -113,11 +113,14 @@ def checkin_record(
         )
         if latest is not None and latest.venue_id != venue.pk and latest.left_at > now:
             _end_open_stays_elsewhere(resident=resident, venue=venue, now=now)
+        left_at = assumed_end(venue=venue, arrived=now)
+        if latest is not None and latest.checked_in_at > now:  # a scan that lost the lock race
+            left_at = min(left_at, _next_elsewhere(resident=resident, venue=venue, after=now))
         checkin = CheckIn.objects.create(
             resident=resident,
             venue=venue,
             checked_in_at=now,
-            left_at=assumed_end(venue=venue, arrived=now),
+            left_at=left_at,
             method=method,
             colour=code.colour,
             reasons=code.reasons,
@@ -141,6 +144,19 @@ def assumed_end(*, venue: Venue, arrived: dt.datetime) -> dt.datetime:
     return arrived + min(dt.timedelta(minutes=venue.default_stay_minutes), MAX_STAY)
 
 
+def _next_elsewhere(*, resident: Resident, venue: Venue, after: dt.datetime) -> dt.datetime:
+    """When the person was next checked in at another venue after ``after`` (a stay written
+    late ends there), or the end of any stay if never."""
+    found = (
+        CheckIn.objects.filter(resident=resident, checked_in_at__gt=after)
+        .exclude(venue=venue)
+        .order_by("checked_in_at")
+        .values_list("checked_in_at", flat=True)
+        .first()
+    )
+    return found or after + MAX_STAY
+
+
 def _end_open_stays_elsewhere(*, resident: Resident, venue: Venue, now: dt.datetime) -> None:
     """A check-in at another venue ends the person's stays still open at ``now`` (one
     statement, under the caller's lock on the person's code row; asked only when the latest
@@ -152,26 +168,45 @@ def _end_open_stays_elsewhere(*, resident: Resident, venue: Venue, now: dt.datet
 
 
 def checkin_checkout(*, checkin: CheckIn, now: dt.datetime | None = None) -> CheckIn:
-    """离开: the stay ends now, explicitly — earlier than assumed, or later (at most 24 h after
-    arriving). A stay already checked out keeps its first check-out; a stay a later check-in
-    elsewhere ended keeps that end (the person was already somewhere else)."""
+    """离开: the visit ends now, explicitly — earlier than assumed, or later (at most 24 h
+    after arriving, and never past the person's next check-in at another venue: they were
+    there by then). Every open row of the visit ends with it (a self-scan and the inspector's
+    scan at one door are two rows of one visit). A stay already checked out keeps its first
+    check-out; a stay a check-in elsewhere ended keeps that end. Under the person's code-row
+    lock, as check-ins are, so a check-in elsewhere cannot interleave."""
     now = now or timezone.now()
-    if checkin.left_how != StayEnd.ASSUMED:
-        return checkin
-    left_at = min(max(now, checkin.checked_in_at), checkin.checked_in_at + MAX_STAY)
-    updated = CheckIn.objects.filter(pk=checkin.pk, left_how=StayEnd.ASSUMED).update(
-        left_at=left_at, left_how=StayEnd.CHECKOUT
-    )
-    if updated:
-        checkin.left_at, checkin.left_how = left_at, StayEnd.CHECKOUT
-    else:
+    with transaction.atomic():
+        HealthCode.objects.select_for_update().filter(resident_id=checkin.resident_id).first()
         checkin.refresh_from_db(fields=["left_at", "left_how"])
+        if checkin.left_how != StayEnd.ASSUMED:
+            return checkin
+        left_at = min(max(now, checkin.checked_in_at), checkin.checked_in_at + MAX_STAY)
+        next_elsewhere = (
+            CheckIn.objects.filter(
+                resident_id=checkin.resident_id,
+                checked_in_at__gt=checkin.checked_in_at,
+                checked_in_at__lt=left_at,
+            )
+            .exclude(venue_id=checkin.venue_id)
+            .order_by("checked_in_at")
+            .values_list("checked_in_at", flat=True)
+            .first()
+        )
+        left_at = min(left_at, next_elsewhere or left_at)
+        CheckIn.objects.filter(
+            resident_id=checkin.resident_id,
+            venue_id=checkin.venue_id,
+            left_how=StayEnd.ASSUMED,
+            checked_in_at__gte=left_at - MAX_STAY,
+            checked_in_at__lte=left_at,
+        ).update(left_at=left_at, left_how=StayEnd.CHECKOUT)
+    checkin.refresh_from_db(fields=["left_at", "left_how"])
     return checkin
 
 
 def checkout_at_venue(*, resident: Resident, venue: Venue, now: dt.datetime | None = None):
-    """An exit scan (the inspector's or a device's): the person's latest stay at this venue
-    that is still open, checked out; None if they have none (nothing is written)."""
+    """An exit scan (the inspector's or a device's): the person's visit at this venue that is
+    still open, checked out; None if they have none (nothing is written)."""
     now = now or timezone.now()
     stay = (
         CheckIn.objects.filter(
@@ -181,7 +216,7 @@ def checkout_at_venue(*, resident: Resident, venue: Venue, now: dt.datetime | No
             checked_in_at__lte=now,
             left_how=StayEnd.ASSUMED,
         )
-        .order_by("-checked_in_at")
+        .order_by("checked_in_at")
         .first()
     )
     return checkin_checkout(checkin=stay, now=now) if stay is not None else None

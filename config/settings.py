@@ -343,6 +343,9 @@ PROXY_SCAN_PER_PERSON_PER_HOUR = env_int("PROXY_SCAN_PER_PERSON_PER_HOUR", 10, m
 # trace may turn red or yellow before a second health officer must approve it.
 TRACE_THRESHOLD_MINUTES = env_int("TRACE_THRESHOLD_MINUTES", 15, minimum=1)
 TRACE_APPROVAL_THRESHOLD = env_int("TRACE_APPROVAL_THRESHOLD", 50, minimum=0)
+# A close contact's red lasts this many days from the apply (medical observation), unless
+# withdrawn earlier or renewed.
+TRACE_CLOSE_CONTACT_DAYS = env_int("TRACE_CLOSE_CONTACT_DAYS", 7, minimum=1)
 
 # --- Request size ---------------------------------------------------------------------------
 # The largest request body accepted, in bytes (config.middleware.BodySizeLimitMiddleware

@@ -3,6 +3,7 @@
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -95,13 +96,19 @@ class MyRecordApi(APIView):
         return _record_response(_own(request))
 
 
+OWN_ACCOUNT = _lazy("该家庭成员有自己的账号，记录仅本人可查看。")
+
+
 class FamilyRecordApi(APIView):
-    """The same record for one of my bound family members; recorded as a lookup of them."""
+    """The same record for one of my bound family members without a log-in of their own
+    (an adult with an account keeps their record: 403); recorded as a lookup of them."""
 
     @extend_schema(responses={200: RecordSerializer})
     def get(self, request, binding_id):
         binding = family_binding_for(holder=_own(request), binding_id=binding_id)
         if binding is None:
             raise DomainError(_("未找到该家庭成员。"), code="not_found", status=404)
+        if binding.member.has_login:
+            raise DomainError(OWN_ACCOUNT, code="own_account", status=403)
         family_code_viewed(binding=binding)
         return _record_response(binding.member)

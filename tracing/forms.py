@@ -1,3 +1,5 @@
+import datetime as dt
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -41,6 +43,13 @@ class CaseForm(forms.Form):
     )
     note = forms.CharField(label=_("备注"), max_length=200, required=False)
 
+    def clean_onset_at(self):
+        return _recent(self.cleaned_data["onset_at"])
+
+    def clean_lookback_to(self):
+        value = self.cleaned_data.get("lookback_to")
+        return _recent(value) if value else value
+
     def clean(self):
         data = super().clean()
         if "id_number" in data and "id_type" in data:
@@ -51,6 +60,15 @@ class CaseForm(forms.Form):
             except ValidationError as exc:
                 self.add_error("id_number", exc.messages[0])
         return data
+
+
+EARLIEST = dt.date(2019, 12, 1)  # before COVID-19 there is nothing to trace
+
+
+def _recent(value):
+    if value.date() < EARLIEST:
+        raise ValidationError(_("时间过早，请核对。"))
+    return value
 
 
 class TraceForm(forms.Form):

@@ -2,6 +2,7 @@
 workbench's lists."""
 
 import datetime as dt
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -205,7 +206,7 @@ def officer_venue(*, officer, venue_id: str):
     """A venue in the officer's regions by its id (the workbench's ?venue=), else None."""
     from venues.models import Venue
 
-    if not venue_id.isdigit():
+    if not re.fullmatch(r"[0-9]{1,18}", venue_id):
         return None
     venue = Venue.objects.filter(pk=int(venue_id)).first()
     if venue is None or not regions.covers(officer.region_codes, venue.region_code):

@@ -14,11 +14,12 @@ from collections import defaultdict
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from checkins.models import MAX_STAY, CheckIn, StayEnd
+from healthcode import regions
 from healthcode.errors import DomainError
 from healthcode.models import Resident, User
 from healthcode.services import person_lookup_record, publish_after_commit, risk_flags_import
@@ -41,10 +42,18 @@ LOOKUP_CHANNEL = "officer_trace"
 ANCHORS_PER_QUERY = 200
 
 
-def _officer(user: User):
+def _officer(user: User, *, resident: Resident | None = None):
+    """The user's HealthOfficer row; with ``resident``, only if the person lives in the
+    officer's regions (a case, and the decisions on its trace, belong to its district)."""
     officer = officer_for_user(user=user)
     if officer is None:
         raise DomainError(_("仅卫生健康部门工作人员可以操作。"), code="not_officer", status=403)
+    if resident is not None and not regions.covers(officer.region_codes, resident.region_code):
+        raise DomainError(
+            _("该人员不在您负责的区域，请由其居住地的卫生健康部门处理。"),
+            code="not_my_region",
+            status=403,
+        )
     return officer
 
 
@@ -68,6 +77,7 @@ def case_register(
     resident = Resident.objects.filter(id_type=id_type, id_number=id_number).first()
     if resident is None:
         raise DomainError(_("未找到该证件号码的居民。"), field="id_number", code="not_found")
+    _officer(by, resident=resident)
     if onset_at > now:
         raise DomainError(_("发病时间不能晚于当前时间。"), field="onset_at")
     lookback_from = lookback_from or onset_at - DEFAULT_LOOKBACK
@@ -92,7 +102,7 @@ def trace_start(
 ) -> Trace:
     """Queue a trace of ``case``; a Celery task runs it (``tasks.trace_run``) and the page
     shows its progress."""
-    _officer(by)
+    _officer(by, resident=case.resident)
     threshold = threshold_minutes or settings.TRACE_THRESHOLD_MINUTES
     if not 1 <= threshold <= 24 * 60:
         raise DomainError(_("重叠阈值应在 1 到 1440 分钟之间。"), field="threshold_minutes")
@@ -116,6 +126,10 @@ def trace_run(*, trace_id: int) -> Trace:
     round, every stay overlapping a close contact's stays from their contact on is a secondary
     contact. Idempotent: a rerun replaces the trace's contacts."""
     trace = Trace.objects.select_related("case").get(pk=trace_id)
+    if trace.applications.filter(status__in=["pending", "applied"]).exists():
+        # A redelivered task must not change the people an application was asked for.
+        logger.warning("trace %s has a live application: not rerun", trace.pk)
+        return trace
     case = trace.case
     Trace.objects.filter(pk=trace.pk).update(status=Trace.Status.RUNNING, progress=0)
     anchors = [
@@ -257,7 +271,7 @@ def trace_apply(*, trace: Trace, by: User, reason: str, now: dt.datetime | None 
     """Ask to apply ``trace``: red for its close contacts, yellow for its secondary ones.
     Up to ``TRACE_APPROVAL_THRESHOLD`` people it applies at once; above, it waits for another
     officer (``application_approve``) and changes nothing until then."""
-    _officer(by)
+    _officer(by, resident=trace.case.resident)
     reason = (reason or "").strip()
     if not reason:
         raise DomainError(_("请填写赋码理由。"), field="reason")
@@ -271,7 +285,15 @@ def trace_apply(*, trace: Trace, by: User, reason: str, now: dt.datetime | None 
         people = trace.contacts.values("resident_id").distinct().count()
         if people == 0:
             raise DomainError(_("没有需要赋码的人员。"), code="nobody", status=409)
-        pending = people > settings.TRACE_APPROVAL_THRESHOLD
+        # The threshold counts what this officer applied alone in the last 24 hours too, so
+        # splitting one large change into small ones does not avoid a second officer.
+        alone = Application.objects.filter(
+            requested_by=by,
+            approved_by=None,
+            status=Application.Status.APPLIED,
+            requested_at__gt=now - dt.timedelta(hours=24),
+        ).aggregate(n=Sum("people"))["n"]
+        pending = (alone or 0) + people > settings.TRACE_APPROVAL_THRESHOLD
         application = Application.objects.create(
             trace=trace,
             status=Application.Status.PENDING if pending else Application.Status.APPLIED,
@@ -287,7 +309,7 @@ def trace_apply(*, trace: Trace, by: User, reason: str, now: dt.datetime | None 
 
 def application_approve(*, application: Application, by: User, now: dt.datetime | None = None):
     """A second officer approves a pending application: the flags are created now."""
-    _officer(by)
+    _officer(by, resident=application.trace.case.resident)
     now = now or timezone.now()
     with transaction.atomic():
         application = Application.objects.select_for_update().get(pk=application.pk)
@@ -326,7 +348,11 @@ def _apply(application: Application, *, now: dt.datetime) -> None:
             "name": contact.resident.name,
             "kind": FLAG_KINDS[contact.degree],
             "starts_at": now.isoformat(),
-            "ends_at": "",
+            # Red for the medical observation period, then green again unless renewed;
+            # secondary contacts' yellow lasts the rule's default (14 days).
+            "ends_at": (now + dt.timedelta(days=settings.TRACE_CLOSE_CONTACT_DAYS)).isoformat()
+            if contact.degree == Degree.CLOSE
+            else "",
             "reason": _flag_reason(contact),
         }
         for contact in first.values()
@@ -372,7 +398,7 @@ def application_withdraw(
     """Withdraw an application (every flag it made ends now; a pending one is cancelled) or,
     with ``resident``, one person's flag. Colours come back through the engine; the action is
     recorded with who and why."""
-    _officer(by)
+    _officer(by, resident=application.trace.case.resident)
     reason = (reason or "").strip()
     if not reason:
         raise DomainError(_("请填写撤销理由。"), field="reason")
@@ -384,9 +410,9 @@ def application_withdraw(
         if application.status == Application.Status.WITHDRAWN:
             raise DomainError(_("该申请已撤销。"), code="withdrawn", status=409)
         flags = RiskFlag.objects.filter(
+            Q(ends_at=None) | Q(ends_at__gt=now),  # secondary (yellow) flags have an end
             source=FLAG_SOURCE,
             external_id__startswith=f"T{application.trace_id}-A{application.pk}-R",
-            ends_at=None,
         )
         if resident is not None:
             flags = flags.filter(external_id=_flag_id(application, resident.pk))
@@ -407,7 +433,11 @@ def application_withdraw(
             for flag in flags
         ]
         if records:
-            risk_flags_import(records=records, entered_by=by, now=now + dt.timedelta(seconds=1))
+            outcome = risk_flags_import(
+                records=records, entered_by=by, now=now + dt.timedelta(seconds=1)
+            )
+            if outcome.rejected:  # nothing is withdrawn unless everything is
+                raise DomainError(_("撤销未能完成，未做任何更改。"), code="rejected", status=409)
         if resident is None:
             application.status = Application.Status.WITHDRAWN
             application.save(update_fields=["status"])

@@ -20,8 +20,8 @@ def test_a_case_is_traced_approved_by_a_second_officer_and_contacts_turn_red(
     site, browser, artifacts_dir, settings
 ):
     settings.TRACE_APPROVAL_THRESHOLD = 1  # two contacts: a second officer must approve
-    first = make_officer(phone="13611113001")
-    second = make_officer(phone="13611113002")
+    first = make_officer(phone="13611113001", region_codes=("110105", "330106"))
+    second = make_officer(phone="13611113002", region_codes=("110105", "330106"))
     venue = make_venue(full_name="西湖区文三路联华超市", category="supermarket")
     start = timezone.now() - dt.timedelta(hours=5)
     case_person = make_resident(name="赵病例")

@@ -244,3 +244,20 @@ def test_my_record_says_how_each_stay_ended(client, resident, supermarket, hotel
     ]
     assert visits[1]["left_how_label"] == "在其他场所扫码时结束"
     assert fresh(first).left_at == now - 10 * MINUTE
+
+
+def test_an_exit_scan_with_a_token_used_at_another_venue_is_refused(
+    inspector, resident, supermarket, hotel
+):
+    """A screenshot forwarded from another venue's door must not end anyone's stay."""
+    token = token_for(resident)
+    at_hotel, _new = checkin_record(
+        resident=resident, venue=hotel, method=Method.DEVICE, token=token
+    )
+    here = arrive(resident, supermarket, timezone.now() - 5 * MINUTE)
+    response = inspector.post(
+        reverse("api-inspect-checkout"), {"venue": supermarket.pk, "code": token}, format="json"
+    )
+    assert response.status_code == 409
+    assert fresh(here).left_how == StayEnd.ASSUMED
+    assert fresh(at_hotel).left_how == StayEnd.ASSUMED

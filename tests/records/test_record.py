@@ -307,6 +307,26 @@ def test_the_holder_opens_a_members_record_and_the_viewing_is_recorded(resident,
     assert PersonLookup.objects.filter(resident=binding.member).count() == 1
 
 
+def test_a_holder_does_not_read_a_registered_adults_record(resident, client):
+    """Binding a registered adult by name and number shows their code, not where they went."""
+    adult = make_resident(name="李四", id_number=ELDER_ID)
+    binding = proxy_services.family_member_bind(
+        holder=resident,
+        name="李四",
+        id_type="resident_id",
+        id_number=ELDER_ID,
+        relationship="spouse",
+    )
+    client.force_login(resident.user)
+    response = client.get(reverse("records:record"), {"member": str(binding.public_id)})
+    assert response.status_code == 403 and "仅本人可查看" in response.content.decode()
+    url = reverse("api-me-family-record", args=[binding.public_id])
+    assert api_for(resident.user).get(url).status_code == 403
+    assert not PersonLookup.objects.filter(resident=adult).exists()
+    own = client.get(reverse("records:record")).content.decode()
+    assert str(binding.public_id) not in own  # not offered in the switcher either
+
+
 def test_a_registered_member_sees_who_holds_their_code_and_when_it_ended(resident):
     member = make_resident(name="李四", id_number=ELDER_ID)
     binding = proxy_services.family_member_bind(

@@ -27,12 +27,12 @@ def client_for(user) -> Client:
 
 @pytest.fixture
 def officer():
-    return make_officer(phone="13611112001").user
+    return make_officer(phone="13611112001", region_codes=("110105", "330106")).user
 
 
 @pytest.fixture
 def second():
-    return make_officer(phone="13611112002").user
+    return make_officer(phone="13611112002", region_codes=("110105", "330106")).user
 
 
 @pytest.fixture
@@ -178,11 +178,13 @@ def test_the_workbench_plots_one_venue_of_my_regions_only(officer, scene):
     c = client_for(officer)
     page = c.get(reverse("tracing:workbench"), {"venue": venue.pk}).content.decode()
     assert f"{venue.full_name} 近 14 天每小时扫码登记" in page
-    elsewhere = make_venue(full_name="北京市朝阳区超市", region_code="110105")
-    for bad in (elsewhere.pk, "abc", "999999"):
-        page = c.get(reverse("tracing:workbench"), {"venue": bad}).content.decode()
+    elsewhere = make_venue(full_name="深圳市福田区超市", region_code="440304")
+    for bad in (elsewhere.pk, "abc", "999999", "²", "9" * 40):
+        response = c.get(reverse("tracing:workbench"), {"venue": bad})
+        assert response.status_code == 200
+        page = response.content.decode()
         assert "杭州市西湖区 近 14 天每小时扫码登记" in page
-        assert "北京市朝阳区超市" not in page
+        assert "深圳市福田区超市" not in page
 
 
 def test_one_persons_flag_is_withdrawn_from_the_page(
@@ -208,3 +210,31 @@ def test_one_persons_flag_is_withdrawn_from_the_page(
         reverse("tracing:withdraw", args=[application.pk]), {"resident": "nope", "reason": "x"}
     )
     assert response.status_code == 404
+
+
+def test_an_officer_of_another_region_cannot_take_the_case(scene):
+    case_person, _people, _venue, _start = scene
+    stranger = make_officer(phone="13611112009", region_codes=("440304",)).user
+    c = client_for(stranger)
+    response = c.post(
+        reverse("tracing:case-new"),
+        {
+            "id_type": "resident_id",
+            "id_number": case_person.id_number,
+            "onset_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+        },
+    )
+    assert response.status_code == 403 and "不在您负责的区域" in response.content.decode()
+    assert not Case.objects.exists()
+
+
+def test_absurd_times_are_field_errors_not_crashes(officer, scene):
+    case_person, *_rest = scene
+    c = client_for(officer)
+    for when in ("0001-01-02T00:00", "1900-01-01T00:00"):
+        response = c.post(
+            reverse("tracing:case-new"),
+            {"id_type": "resident_id", "id_number": case_person.id_number, "onset_at": when},
+        )
+        assert response.status_code == 400 and "时间过早" in response.content.decode()
+    assert not Case.objects.exists()

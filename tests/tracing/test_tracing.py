@@ -30,12 +30,12 @@ def clock():
 
 @pytest.fixture
 def officer():
-    return make_officer(phone="13611110001").user
+    return make_officer(phone="13611110001", region_codes=("110105", "330106")).user
 
 
 @pytest.fixture
 def second_officer():
-    return make_officer(phone="13611110002").user
+    return make_officer(phone="13611110002", region_codes=("110105", "330106")).user
 
 
 @pytest.fixture
@@ -334,3 +334,87 @@ def test_secondary_contacts_turn_yellow(
         services.trace_apply(trace=trace, by=officer, reason="流调确认")
     assert (colour(close), colour(secondary)) == ("red", "yellow")
     assert TraceContact.objects.filter(trace=trace).count() == 2
+
+
+def _with_secondary(venue, case_person):
+    cafe = make_venue(full_name="西湖区文三路咖啡馆", category="restaurant")
+    stay(case_person, venue, T0, minutes=60)
+    close = make_resident(name="钱密接")
+    stay(close, venue, T0 + 10 * MIN, minutes=30, explicit=True)
+    secondary = make_resident(name="孙次密")
+    stay(close, cafe, T0 + 3 * 60 * MIN, minutes=60, explicit=True)
+    stay(secondary, cafe, T0 + 3 * 60 * MIN, minutes=60)
+    return close, secondary
+
+
+def test_withdrawal_ends_secondary_contacts_yellow_too(
+    officer, second_officer, venue, case_person, django_capture_on_commit_callbacks
+):
+    """Yellow flags carry their rule's 14-day end; a withdrawal must end them as well."""
+    close, secondary = _with_secondary(venue, case_person)
+    trace = traced(officer, case_person, second_round=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        application = services.trace_apply(trace=trace, by=officer, reason="流调确认")
+    assert (colour(close), colour(secondary)) == ("red", "yellow")
+    with time_machine.travel(NOW + dt.timedelta(hours=1), tick=False):
+        with django_capture_on_commit_callbacks(execute=True):
+            services.application_withdraw(
+                application=application, by=second_officer, reason="误判", resident=secondary
+            )
+        assert (colour(close), colour(secondary)) == ("red", "green")
+        with django_capture_on_commit_callbacks(execute=True):
+            action = services.application_withdraw(
+                application=application, by=second_officer, reason="整体撤销"
+            )
+        assert action.people == 1  # the close contact's; the secondary one was ended already
+        assert (colour(close), colour(secondary)) == ("green", "green")
+
+
+def test_a_close_contacts_red_ends_after_the_observation_days(
+    officer, case_person, contacts, settings, django_capture_on_commit_callbacks
+):
+    settings.TRACE_CLOSE_CONTACT_DAYS = 7
+    trace = traced(officer, case_person)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.trace_apply(trace=trace, by=officer, reason="流调确认")
+    flag = RiskFlag.objects.get(id_number=contacts[0].id_number)
+    assert flag.ends_at == NOW + dt.timedelta(days=7)
+    from healthcode.selectors import health_code_of
+
+    with time_machine.travel(flag.ends_at - dt.timedelta(seconds=1), tick=False):
+        assert health_code_of(resident=contacts[0]).colour == "red"
+    with time_machine.travel(flag.ends_at, tick=False):
+        assert health_code_of(resident=contacts[0]).colour == "green"
+
+
+def test_small_applies_by_one_officer_add_up_to_the_threshold(
+    officer, second_officer, venue, settings, django_capture_on_commit_callbacks
+):
+    """Splitting one large change into cases under the threshold does not avoid a second
+    officer: what the officer applied alone in 24 hours counts."""
+    settings.TRACE_APPROVAL_THRESHOLD = 3
+    statuses = []
+    for n in range(2):
+        person = make_resident(name=f"赵病例{'甲乙'[n]}")
+        stay(person, venue, T0 + n * 120 * MIN, minutes=60)
+        for name in ("钱", "孙"):
+            stay(make_resident(name=f"{name}{'甲乙'[n]}"), venue, T0 + n * 120 * MIN, minutes=60)
+        trace = traced(officer, person)
+        with django_capture_on_commit_callbacks(execute=True):
+            statuses.append(services.trace_apply(trace=trace, by=officer, reason="流调确认").status)
+    assert statuses == [Application.Status.APPLIED, Application.Status.PENDING]
+    with time_machine.travel(NOW + dt.timedelta(hours=25), tick=False):
+        person = make_resident(name="赵病例丙")
+        stay(person, venue, NOW + dt.timedelta(hours=24), minutes=60)
+        stay(make_resident(name="钱丙"), venue, NOW + dt.timedelta(hours=24), minutes=60)
+        trace = traced(officer, person)
+        assert services.trace_apply(trace=trace, by=officer, reason="流调确认").status == "applied"
+
+
+def test_a_trace_with_a_live_application_is_not_recomputed(officer, case_person, contacts):
+    trace = traced(officer, case_person)
+    services.trace_apply(trace=trace, by=officer, reason="流调确认")
+    before = list(trace.contacts.values_list("pk", flat=True))
+    make_resident(name="迟到者")
+    services.trace_run(trace_id=trace.pk)  # a redelivered task
+    assert list(trace.contacts.values_list("pk", flat=True)) == before

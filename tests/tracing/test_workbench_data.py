@@ -75,7 +75,7 @@ def test_the_snapshot_replaces_todays_and_keeps_other_days():
 
 
 def test_contacts_found_per_day():
-    officer = make_officer(phone="13611114001").user
+    officer = make_officer(phone="13611114001", region_codes=("110105", "330106")).user
     venue = make_venue(full_name="西湖区文三路联华超市")
     case_person = make_resident(name="赵病例")
     start = NOW - dt.timedelta(days=1)

@@ -282,10 +282,11 @@ class Command(BaseCommand):
 
     def _print(self, venue: Venue) -> None:
         self.stdout.write(f"Demo log-ins (password for all: {DEMO_PASSWORD})")
-        for phone, name, _first17, _region in DEMO_RESIDENTS:
+        for phone, name, first17, _region in DEMO_RESIDENTS:
             code = HealthCode.objects.get(resident__user__phone=phone)
             self.stdout.write(
-                f"  resident  {phone}  {name}  {code.get_colour_display()}  {code.test_line}"
+                f"  resident  {phone}  {name}  {_resident_id(first17)}  "
+                f"{code.get_colour_display()}  {code.test_line}"
             )
         holder = Resident.objects.get(user__phone=FAMILY_HOLDER_PHONE)
         for binding in family_members_of(holder=holder):
@@ -296,7 +297,7 @@ class Command(BaseCommand):
                 f"{code.get_colour_display()}  /family/ and /code/?member={binding.public_id}"
             )
         self.stdout.write(
-            f"  officer   {OFFICER_PHONE}  workbench and tracing: /officer/ (register 张三 as a "
+            f"  officer   {OFFICER_PHONE}  workbench and tracing: /officer/ (register 李小红 as a "
             "case, trace, apply); venue approvals for "
             f"{DEMO_VENUE_REGION}: /officer/venues/; risk-flag import: /officer/risk-flags/"
         )
