@@ -90,3 +90,40 @@ def test_the_minute_sweep_runs_through_the_worker(celery_worker):
     code.refresh_from_db()
     assert code.colour == "yellow" and code.reasons[0]["code"] == "fever_clinic"
     assert code.review_at is None or code.review_at > starts
+
+
+def test_a_trace_runs_in_the_worker_and_its_apply_turns_contacts_red(celery_worker):
+    """The officer's trace is a task: the page's request only queues it. The worker finds the
+    contact; the apply's recompute (also the worker's) turns their stored code red."""
+    from checkins.models import Method
+    from checkins.services import checkin_record
+    from tests.factories import make_officer, make_venue
+    from tracing import services as tracing_services
+    from tracing.models import Trace
+
+    officer = make_officer(phone="13611115001", region_codes=("110105",)).user
+    venue = make_venue(full_name="西湖区文三路联华超市")
+    case_person, contact = make_resident(name="赵病例"), make_resident(name="钱密接")
+    start = timezone.now() - dt.timedelta(hours=3)
+    for person in (case_person, contact):
+        checkin_record(resident=person, venue=venue, method=Method.SELF_SCAN, now=start)
+    case = tracing_services.case_register(
+        by=officer,
+        id_type=case_person.id_type,
+        id_number=case_person.id_number,
+        onset_at=timezone.now() - dt.timedelta(hours=1),
+    )
+    trace = tracing_services.trace_start(case=case, by=officer)
+    trace = wait_for(lambda: Trace.objects.filter(pk=trace.pk, status="done").first())
+    assert list(trace.contacts.values_list("resident_id", flat=True)) == [contact.pk]
+
+    tracing_services.trace_apply(trace=trace, by=officer, reason="流调确认")
+    wait_for(
+        lambda: (
+            HealthCode.objects.filter(resident=contact, colour="red", queued_at__isnull=False)
+            .exclude(computed_at__lt=timezone.now() - dt.timedelta(minutes=1))
+            .exists()
+        )
+    )
+    stored = HealthCode.objects.get(resident=contact)
+    assert stored.colour == "red" and stored.reasons[0]["code"] == "close_contact"
