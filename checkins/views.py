@@ -1,8 +1,10 @@
+from urllib.parse import urlsplit
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -16,7 +18,7 @@ from checkins.selectors import (
     alerts_unacknowledged_count,
 )
 from healthcode.idnumbers import IdType
-from healthcode.models import test_line
+from healthcode.models import advice, test_line
 from venues import codes as venue_codes
 from venues.selectors import (
     VenueCodeRefused,
@@ -34,21 +36,39 @@ def venue_scan(request, code: str):
     load (with a button when JavaScript is off); the POST records and redirects to the result."""
     try:
         venue = venue_from_code(code)
-    except VenueCodeRefused as exc:
-        return render(request, "checkins/refused.html", {"message": exc.message}, status=404)
+    except VenueCodeRefused as exc:  # neutral grey, not a red code: the poster is at fault
+        context = {"headline": _("场所码无效，请扫描现场最新场所码"), "message": exc.message}
+        return render(request, "checkins/refused.html", context, status=404)
     unusable = venue_unusable_reason(venue)
     if unusable is not None:  # declared but not approved: its poster records nothing
         return render(request, "checkins/refused.html", {"message": unusable}, status=403)
+    help_url = reverse("proxy_scan:help", args=[code])
     resident = getattr(request.user, "resident", None)
-    if resident is None:
-        return render(request, "healthcode/no_resident.html", status=404)
+    if resident is None:  # a staff account: switch account, or check someone else in
+        context = {"venue": venue, "help_url": help_url}
+        return render(request, "checkins/scan_no_resident.html", context)
     if request.method == "GET":
-        help_url = reverse("proxy_scan:help", args=[code])
         return render(request, "checkins/scan.html", {"venue": venue, "help_url": help_url})
     checkin, _created = services.checkin_record(
         resident=resident, venue=venue, method=Method.SELF_SCAN
     )
     return redirect("checkins:result", public_id=checkin.public_id)
+
+
+def venue_named_by(next_url: str):
+    """The approved venue whose poster page ``next_url`` is (the log-in page names it), or
+    None for any other address or a code that records nothing."""
+    try:
+        match = resolve(urlsplit(next_url or "").path)
+    except Resolver404:
+        return None
+    if match.view_name not in ("checkins:scan", "proxy_scan:help"):
+        return None
+    try:
+        venue = venue_from_code(match.kwargs.get("code", ""))
+    except VenueCodeRefused:
+        return None
+    return venue if venue_unusable_reason(venue) is None else None
 
 
 def _own_or_helped(request, public_id) -> CheckIn:
@@ -73,14 +93,17 @@ def checkin_result(request, public_id):
     own = checkin.resident is not None and checkin.resident.user_id == request.user.pk
     helped = checkin.helper_id is not None and checkin.helper_id == request.user.pk
     venue = checkin.venue
+    # The reasons (which red or yellow list) are the person's own health data: shown to
+    # them and to a family holder who checked them in from their bound members, not to a
+    # companion who only knew a name and a number (they see the colour and the decision).
+    show_reasons = own or checkin.method == Method.PROXY_FAMILY
     context = {
         "checkin": checkin,
-        "test_line": test_line(checkin.test),
+        # How long ago the sample was taken when the person checked in (what the door saw).
+        "test_line": test_line(checkin.test, checkin.checked_in_at),
         "helped": helped,
-        # The reasons (which red or yellow list) are the person's own health data: shown to
-        # them and to a family holder who checked them in from their bound members, not to a
-        # companion who only knew a name and a number (they see the colour and the decision).
-        "show_reasons": own or checkin.method == Method.PROXY_FAMILY,
+        "show_reasons": show_reasons,
+        "advice": advice(checkin.colour, checkin.reasons) if show_reasons else "",
         "help_url": reverse(
             "proxy_scan:help",
             args=[venue_codes.make(public_id=venue.public_id, version=venue.poster_version)],

@@ -5,8 +5,22 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from checkins.views import venue_named_by
 from config import errors
 from healthcode.forms import PhoneLoginForm
+
+
+class LoginView(auth_views.LoginView):
+    """Log-in by phone; after a poster's QR (``next`` is its page) the page names the venue,
+    and logging in returns there."""
+
+    authentication_form = PhoneLoginForm
+    redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["scan_venue"] = venue_named_by(context.get("next", ""))
+        return context
 
 
 def healthz(request):
@@ -20,9 +34,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="healthcode:code", permanent=False)),
     path(
         "login/",
-        auth_views.LoginView.as_view(
-            authentication_form=PhoneLoginForm, redirect_authenticated_user=True
-        ),
+        LoginView.as_view(),
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
