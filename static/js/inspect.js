@@ -166,8 +166,7 @@
     post(form.dataset.confirm, body).then(function (res) {
       $("confirm").disabled = false;
       if (!res.ok) return invalid(res, preview.code);
-      $("last").textContent = text.recorded + res.data.name + " · " +
-        (res.data.passed ? text.pass : text.stop) + "（" + res.data.decision + "）";
+      $("last").textContent = text.recorded + res.data.name + " · " + res.data.decision;
       $("last").className = "door-last " + (res.data.passed ? "door-last-pass" : "door-last-stop");
       $("last").hidden = false;
       nextPerson();

@@ -187,7 +187,7 @@ def test_the_verdict_fills_the_first_screen_and_confirm_is_in_thumb_reach(
     assert_ready_for_next(page)
     checkin = CheckIn.objects.get()
     assert (checkin.resident, checkin.venue, checkin.decision) == (resident, venue, "pass")
-    assert "已登记：吴*明 · 可以通行" in page.inner_text("#last")
+    assert page.inner_text("#last") == "已登记：吴*明 · 绿码，可以通行"
     assert page.evaluate("document.activeElement.id") == "code"  # paste field ready
     page.screenshot(path=os.path.join(artifacts_dir, "inspect-door-next.png"))
 
