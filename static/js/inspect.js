@@ -42,7 +42,11 @@
   // --- Camera -----------------------------------------------------------------------------
   // wanted: the inspector scans with the camera (it reopens after each person);
   // stream: the camera is open now. A scan loop ends when its stream is no longer current.
-  var camera = { wanted: false, stream: null };
+  // held: the code the camera read last, ignored while it stays in view (the camera reopens
+  // while the person just handled may still hold up their phone); it is forgotten once no
+  // code has been seen for LOST frames in a row.
+  var LOST = 15;
+  var camera = { wanted: false, stream: null, held: null, misses: 0 };
   function cameraStop() {
     if (camera.stream) camera.stream.getTracks().forEach(function (t) { t.stop(); });
     camera.stream = null;
@@ -68,8 +72,15 @@
       camera.stream = stream;
       video.srcObject = stream; video.hidden = false; video.play();
       $("start-camera").textContent = text.camera_close;
-      function found(value) {
+      function found(value) {  // value: the code in this frame, or null
         if (camera.stream !== stream) return;
+        if (!value || value === camera.held) {
+          if (!value && ++camera.misses >= LOST) camera.held = null;
+          if (value) camera.misses = 0;
+          return requestAnimationFrame(frame);
+        }
+        camera.held = value;
+        camera.misses = 0;
         $("code").value = value;
         verify();
       }
@@ -78,8 +89,8 @@
         if (video.readyState < 2) return requestAnimationFrame(frame);
         if (detector) {
           detector.detect(video).then(function (codes) {
-            if (codes.length) found(codes[0].rawValue); else requestAnimationFrame(frame);
-          }, function () { requestAnimationFrame(frame); });
+            found(codes.length ? codes[0].rawValue : null);
+          }, function () { found(null); });
           return;
         }
         canvas.width = video.videoWidth; canvas.height = video.videoHeight;
@@ -87,7 +98,7 @@
         ctx.drawImage(video, 0, 0);
         var img = ctx.getImageData(0, 0, canvas.width, canvas.height);
         var qr = window.jsQR && window.jsQR(img.data, img.width, img.height);
-        if (qr && qr.data) found(qr.data); else requestAnimationFrame(frame);
+        found(qr && qr.data ? qr.data : null);
       }
       requestAnimationFrame(frame);
     }).catch(function () {

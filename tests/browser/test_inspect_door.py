@@ -12,6 +12,7 @@ import os
 
 import pytest
 from django.utils import timezone
+from PIL import Image
 
 from checkins.models import CheckIn
 from healthcode import tokens
@@ -292,33 +293,53 @@ def test_a_forged_code_is_a_grey_invalid_code_with_its_reason(site, phone_page, 
     assert page.evaluate("window.__csp") == []
 
 
-# --- The camera: Chromium's fake capture device (a test pattern, no QR code) ----------------
+# --- The camera: Chromium's fake capture device ---------------------------------------------
+def y4m_showing(path, text):
+    """A one-frame 640×480 Y4M video of ``text`` as a QR code, which Chromium's fake camera
+    plays in a loop: a phone held up in front of the inspector's camera."""
+    import qrcode
+
+    qr = qrcode.make(text, box_size=4, border=4).get_image().convert("L")
+    frame = Image.new("L", (640, 480), 255)
+    frame.paste(qr, ((640 - qr.width) // 2, (480 - qr.height) // 2))
+    with open(path, "wb") as out:
+        out.write(b"YUV4MPEG2 W640 H480 F30:1 Ip A1:1 C420jpeg\n")
+        out.write(b"FRAME\n" + frame.tobytes() + bytes([128]) * (320 * 240 * 2))
+    return path
+
+
 @pytest.fixture
 def camera_page(browser):
-    """A 375×812 phone whose browser has a (fake) camera that it may use without asking."""
-    from playwright.sync_api import sync_playwright  # noqa: F401  (browser imported it)
+    """A 375×812 phone whose browser has a camera it may use without asking: Chromium's test
+    pattern (no QR code), or ``camera_page(video=path)`` playing a Y4M file."""
+    opened = []
 
-    camera_browser = browser.browser_type.launch(
-        executable_path=chromium_path(),
-        headless=True,
-        args=[
+    def open_page(video=None):
+        args = [
             *CHROMIUM_ARGS,
             "--use-fake-device-for-media-stream",
             "--use-fake-ui-for-media-stream",
-        ],
-    )
-    context = camera_browser.new_context(
-        viewport={"width": WIDTH, "height": HEIGHT},
-        device_scale_factor=2,
-        locale="zh-CN",
-        timezone_id="Asia/Shanghai",
-        is_mobile=True,
-        has_touch=True,
-    )
-    context.grant_permissions(["camera"])
-    yield context.new_page()
-    context.close()
-    camera_browser.close()
+        ]
+        if video:
+            args.append(f"--use-file-for-fake-video-capture={video}")
+        camera_browser = browser.browser_type.launch(
+            executable_path=chromium_path(), headless=True, args=args
+        )
+        opened.append(camera_browser)
+        context = camera_browser.new_context(
+            viewport={"width": WIDTH, "height": HEIGHT},
+            device_scale_factor=2,
+            locale="zh-CN",
+            timezone_id="Asia/Shanghai",
+            is_mobile=True,
+            has_touch=True,
+        )
+        context.grant_permissions(["camera"])
+        return context.new_page()
+
+    yield open_page
+    for camera_browser in opened:
+        camera_browser.close()
 
 
 CAMERA_LIVE = """() => {
@@ -332,7 +353,7 @@ CAMERA_OFF = """() => {
 
 
 def test_the_camera_reopens_by_itself_for_the_next_person(site, camera_page, artifacts_dir):
-    page = camera_page
+    page = camera_page()
     venue = make_venue()
     inspector_at(venue)
     first = resident_with_test("吴大明")
@@ -381,4 +402,33 @@ def test_the_camera_reopens_by_itself_for_the_next_person(site, camera_page, art
     assert_ready_for_next(page)
     assert page.evaluate(CAMERA_OFF)
     assert page.evaluate("document.activeElement.id") == "code"
+    assert CheckIn.objects.count() == 1
+
+
+def test_the_camera_reads_a_code_and_not_again_while_it_stays_in_view(
+    site, camera_page, artifacts_dir, tmp_path
+):
+    venue = make_venue()
+    inspector_at(venue)
+    resident = resident_with_test("吴大明")
+    page = camera_page(video=y4m_showing(tmp_path / "phone.y4m", code_of(resident)))
+
+    log_in(page, site, "13511112000", "/inspect/")
+    page.click("#start-camera")
+    # The camera reads the code by itself: no paste, no 核验.
+    page.wait_for_selector("#person:not([hidden])", timeout=20000)
+    assert page.inner_text("#p-name") == "吴*明" and page.inner_text("#p-big") == "可以通行"
+    assert page.evaluate(CAMERA_OFF)
+    page.screenshot(path=os.path.join(artifacts_dir, "inspect-door-camera-read.png"))
+    page.click("#confirm")
+    page.wait_for_function(CAMERA_LIVE, timeout=15000)
+    assert CheckIn.objects.count() == 1
+
+    # The same phone is still held up: the reopened camera plays on (two more seconds of
+    # video, dozens of frames) without showing the person again.
+    start = page.evaluate("document.getElementById('camera').currentTime")
+    page.wait_for_function(
+        f"() => document.getElementById('camera').currentTime > {start} + 2", timeout=15000
+    )
+    assert page.locator("#person").is_hidden() and page.evaluate(CAMERA_LIVE)
     assert CheckIn.objects.count() == 1
