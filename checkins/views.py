@@ -132,10 +132,18 @@ def inspect_page(request):
     unusable = [(venue, venue_unusable_reason(venue)) for venue in bound if not venue.is_approved]
     js_text = {
         "failed": _("核验失败"),
+        "invalid": _("无效码"),
+        "network": _("网络异常，请检查网络后重试"),
+        "empty": _("请先扫码，或粘贴健康码内容"),
+        "scanned": _("扫到的内容："),
+        "recorded": _("已登记："),
+        "fever": _("体温异常（≥37.3℃）"),
         "confirm_pass": _("确认放行"),
         "confirm_stop": _("确认拦截"),
         "pass": _("可以通行"),
         "stop": _("禁止通行"),
+        "camera_open": _("打开摄像头扫码"),
+        "camera_close": _("关闭摄像头"),
         "no_camera": _("此浏览器无法使用摄像头，请粘贴或输入"),
         "camera_failed": _("无法打开摄像头，请粘贴或输入"),
     }

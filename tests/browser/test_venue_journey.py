@@ -157,20 +157,21 @@ def test_inspector_pastes_a_code_and_confirms_with_fever(site, phone_page, artif
     assert page.inner_text("#confirm") == "确认拦截"
     page.screenshot(path=os.path.join(artifacts_dir, "inspect-verify.png"), full_page=True)
     page.click("#confirm")
-    page.wait_for_selector("#done:not([hidden])")
-    assert page.inner_text("#done-big") == "禁止通行"
-    assert "体温异常" in page.inner_text("#done-why")
+    # Recorded: the form is back for the next person, with a line saying what was recorded.
+    page.wait_for_selector("#last:not([hidden])")
+    assert page.locator("#person").is_hidden()
+    assert "吴*明" in page.inner_text("#last") and "体温异常" in page.inner_text("#last")
     page.screenshot(path=os.path.join(artifacts_dir, "inspect-done.png"), full_page=True)
     assert Alert.objects.get().kind == "fever"
 
     # 手工登记 for someone with no phone.
-    page.click("#next")
     page.click("#manual summary")
     page.fill("#m-name", "周老伯")
     page.fill("#m-id", "11010519491231002X")
     page.click("#m-submit")
     page.wait_for_selector("#done:not([hidden])")
-    assert "周*伯" in page.inner_text("#done-why") and "未注册" in page.inner_text("#done-why")
+    assert page.inner_text("#done-name") == "周*伯" and "未注册" in page.inner_text("#done")
+    page.screenshot(path=os.path.join(artifacts_dir, "inspect-manual-done.png"))
 
     # A second one within the hour is over this test's allowance: the page says so.
     page.click("#next")  # the manual form stays open
