@@ -99,6 +99,10 @@ def test_every_fixed_text_the_poster_can_print_is_in_the_font():
 
     fixed = [posters.TITLE, posters.FOOTER, posters.NO_PHONE, *posters.INSTRUCTIONS]
     fixed += [label for _value, label in Category.choices]
-    fixed += ["场所编号 0123456789", "签发日期 2022-12-31", "场所码 第 12 版 · 请勿涂改、遮挡或替换"]
+    fixed += [
+        "场所编号 0123456789",
+        "签发日期 2022-12-31",
+        "场所码 第 12 版 · 请勿涂改、遮挡或替换",
+    ]
     for text in map(str, fixed):
         assert posters.printable(text) == text, text
