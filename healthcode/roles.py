@@ -98,7 +98,8 @@ class NavLink:
     current: bool
 
 
-# (URL name, label, the roles that see it; None: every signed-in account)
+# (URL name, label, the roles that see it; None: residents and accounts with no role yet —
+# a staff account without a resident record has no code of its own to show)
 NAVIGATION = (
     ("healthcode:code", _("我的健康码"), None),
     ("venues:home", _("我的场所"), {"venue_admin"}),
@@ -118,7 +119,7 @@ def navigation(request) -> list[NavLink]:
     roles = roles_of(user)
     links = []
     for name, label, needs in NAVIGATION:
-        if needs is None or needs & roles:
+        if (needs is None and (not roles or "resident" in roles)) or (needs and needs & roles):
             url = reverse(name)
             links.append(NavLink(url=url, label=str(label), current=request.path == url))
     return links
