@@ -242,3 +242,45 @@ def test_the_venue_admins_destructive_actions_wait_for_a_spelled_out_confirmatio
     assert venue.inspectors.count() == 0
     fits_the_phone(page)
     no_csp_violation(page)
+
+
+def test_the_region_is_picked_province_city_district_and_typed_without_javascript(
+    site, phone_page, browser, artifacts_dir
+):
+    page = phone_page
+    page.add_init_script(LISTEN_CSP)
+    page.goto(f"{site}/register/")
+    page.wait_for_selector("#id_region_code_province")
+    assert not page.locator("#id_region_code").is_visible()  # the code field is the picker's
+    page.select_option("#id_region_code_province", label="浙江省")
+    page.select_option("#id_region_code_city", label="杭州市")
+    assert page.locator("#id_region_code").input_value() == ""  # no district yet: no code
+    page.select_option("#id_region_code_county", label="西湖区")
+    assert page.locator("#id_region_code").input_value() == "330106"
+    page.locator(".region-picker").scroll_into_view_if_needed()
+    page.screenshot(path=os.path.join(artifacts_dir, "region-picker.png"))
+
+    # A city that is its own district (东莞市) gives its code without a third choice.
+    page.select_option("#id_region_code_province", label="广东省")
+    assert page.locator("#id_region_code").input_value() == ""  # a new province clears it
+    page.select_option("#id_region_code_city", label="东莞市")
+    assert page.locator("#id_region_code").input_value() == "441900"
+
+    # The form comes back with an error elsewhere: the picked district is still selected.
+    page.click("main button[type=submit]")
+    page.wait_for_selector("#id_region_code_county")
+    assert page.locator("#id_region_code_county").input_value() == "441900"
+    assert page.locator("#id_region_code_city").input_value() == "4419"
+    fits_the_phone(page)
+    no_csp_violation(page)
+
+    # Without JavaScript the six-digit code is typed.
+    context = browser.new_context(viewport={"width": 375, "height": 812}, java_script_enabled=False)
+    try:
+        plain = context.new_page()
+        plain.goto(f"{site}/register/")
+        assert plain.locator("#id_region_code").is_visible()
+        assert plain.locator(".region-picker").count() == 0
+        plain.screenshot(path=os.path.join(artifacts_dir, "region-no-js.png"))
+    finally:
+        context.close()
