@@ -25,7 +25,10 @@ def _fill_registration(page, data):
     page.fill("#id_id_number", data["id_number"])
     page.fill("#id_phone", data["phone"])
     page.fill("#id_nationality", data["nationality"])
-    page.fill("#id_region_code", data["region_code"])
+    code = data["region_code"]  # picked province → city → district (static/js/region-picker.js)
+    page.select_option("#id_region_code_province", code[:2])
+    page.select_option("#id_region_code_city", code[:4])
+    page.select_option("#id_region_code_county", code)
     page.fill("#id_address", data["address"])
     for answer in data["contact_history"]:
         page.check(f"input[name=contact_history][value={answer}]")
