@@ -101,6 +101,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "healthcode.roles.navigation_context",
             ],
         },
     },
@@ -125,10 +126,11 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "healthcode:code"
 LOGOUT_REDIRECT_URL = "login"
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Django's rules with Chinese messages (healthcode/passwords.py says why).
+    {"NAME": "healthcode.passwords.UserAttributeSimilarityValidator"},
+    {"NAME": "healthcode.passwords.MinimumLengthValidator"},
+    {"NAME": "healthcode.passwords.CommonPasswordValidator"},
+    {"NAME": "healthcode.passwords.NumericPasswordValidator"},
 ]
 
 # --- Language and time ----------------------------------------------------------------------

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.http import JsonResponse
 from django.urls import include, path, re_path
+from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
@@ -28,6 +29,10 @@ def healthz(request):
     baseline of the load benchmark."""
     return JsonResponse({"ok": True})
 
+
+admin.site.site_header = _("健康码平台管理后台")
+admin.site.site_title = _("健康码管理")
+admin.site.index_title = _("数据管理")
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),

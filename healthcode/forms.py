@@ -60,7 +60,7 @@ class RegistrationForm(forms.Form):
         label=_("居住地行政区划代码"),
         max_length=6,
         help_text=_("6位区县代码，例如 110105（北京市朝阳区）"),
-        widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+        widget=forms.TextInput(attrs=regions.picker_attrs()),
     )
     address = forms.CharField(
         label=_("居住地址"), max_length=200, error_messages={"required": _("请填写居住地址。")}

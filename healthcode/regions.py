@@ -97,3 +97,21 @@ def clean_county_code(raw: str) -> str:
         code="region_unknown",
         params={"code": code},
     )
+
+
+def table_json() -> bytes:
+    """The vendored table as served to the region picker (static/js/region-picker.js): the
+    same file the names and checks above read, so there is one table for the whole project."""
+    return _TABLE.read_bytes()
+
+
+def picker_attrs(**attrs) -> dict:
+    """Widget attributes of a six-digit region-code field that the picker turns into
+    province → city → district selects; without JavaScript the code is typed."""
+    from django.urls import reverse_lazy
+
+    return {
+        "inputmode": "numeric",
+        "data-region-picker": reverse_lazy("healthcode:regions"),
+        **attrs,
+    }

@@ -16,7 +16,7 @@ class VenueForm(forms.Form):
         label=_("所在地行政区划代码"),
         max_length=6,
         help_text=_("6位区县代码，例如 330106（杭州市西湖区）"),
-        widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+        widget=forms.TextInput(attrs=regions.picker_attrs()),
     )
     address = forms.CharField(
         label=_("详细地址"), max_length=200, error_messages={"required": _("请填写详细地址。")}

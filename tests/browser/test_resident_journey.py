@@ -25,7 +25,10 @@ def _fill_registration(page, data):
     page.fill("#id_id_number", data["id_number"])
     page.fill("#id_phone", data["phone"])
     page.fill("#id_nationality", data["nationality"])
-    page.fill("#id_region_code", data["region_code"])
+    code = data["region_code"]  # picked province → city → district (static/js/region-picker.js)
+    page.select_option("#id_region_code_province", code[:2])
+    page.select_option("#id_region_code_city", code[:4])
+    page.select_option("#id_region_code_county", code)
     page.fill("#id_address", data["address"])
     for answer in data["contact_history"]:
         page.check(f"input[name=contact_history][value={answer}]")
@@ -49,9 +52,9 @@ def test_register_log_in_and_show_the_code(site, phone_page, artifacts_dir):
     wrong_check = "1" if data["id_number"][-1] != "1" else "2"
     _fill_registration(page, {**data, "id_number": data["id_number"][:-1] + wrong_check})
     page.click("button[type=submit]")
-    assert page.locator("#id_id_number-error").is_visible()
-    assert page.inner_text("#id_id_number-error") == "身份证号码校验位不正确，请逐位核对。"
-    assert page.inner_text("#id_commitment-error") == "请阅读并勾选承诺。"
+    assert page.locator("#id_id_number_error").is_visible()
+    assert page.inner_text("#id_id_number_error") == "身份证号码校验位不正确，请逐位核对。"
+    assert page.inner_text("#id_commitment_error") == "请阅读并勾选承诺。"
     page.screenshot(path=os.path.join(artifacts_dir, "register-errors.png"), full_page=True)
     assert not Resident.objects.exists()
 

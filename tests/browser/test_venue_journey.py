@@ -33,7 +33,10 @@ def test_declare_download_bind_and_scan(site, phone_page, artifacts_dir):
     log_in(page, site, "13511110000", "/venue/")
     page.wait_for_url(f"{site}/venue/")
     page.fill("#id_full_name", "西湖区文三路联华超市")
-    page.fill("#id_region_code", "330106")
+    code = "330106"  # picked province → city → district (static/js/region-picker.js)
+    page.select_option("#id_region_code_province", code[:2])
+    page.select_option("#id_region_code_city", code[:4])
+    page.select_option("#id_region_code_county", code)
     page.fill("#id_address", "文三路 100 号")
     page.select_option("#id_category", "supermarket")
     page.fill("#id_credit_code", "91330106MA28XY0A1X")  # one character wrong

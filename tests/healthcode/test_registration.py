@@ -26,7 +26,8 @@ BAD_FIELDS = [
     ("address", "", "请填写居住地址"),
     ("contact_history", [], "请选择14天内接触史"),
     ("contact_history", ["none", "abroad"], "不能与其他选项同时选择"),
-    ("password", "123", "密码只包含数字"),
+    ("password", "123", "密码不能全是数字"),
+    ("password", "Xq7!kz", "密码太短：至少需要 8 个字符"),  # was English (Django 5.2's msgid)
     ("password_again", "Something-else-1!", "不一致"),
     ("commitment", False, "请阅读并勾选承诺"),
 ]
@@ -93,7 +94,7 @@ def test_page_each_bad_field_is_explained_and_nothing_is_saved(client, field, va
     assert message in " ".join(errors[field]), errors[field]
     assert set(errors) == {field}, "only the bad field is blamed"
     shown = re.findall(
-        rf'<p class="error" id="id_{field}-error">([^<]*)</p>', response.content.decode()
+        rf'<div class="error" id="id_{field}_error">(.*?)</div>', response.content.decode()
     )
     assert any(message in error for error in shown), shown  # next to the field, on the page
     _nothing_saved()
