@@ -9,12 +9,21 @@ from healthcode.idnumbers import IdType
 
 @admin.register(CheckIn)
 class CheckInAdmin(PersonRecordAdmin):
-    list_display = ["checked_in_at", "venue", "masked_name", "method", "colour", "decision"]
+    list_display = ["checked_in_at", "venue_name", "person", "method", "colour", "decision"]
     list_filter = ["method", "colour", "decision"]
+    list_select_related = ["venue", "resident"]
     raw_id_fields = ["resident", "venue", "scanned_by"]
     # A manual registration's typed identity is shown masked; opening it is a lookup.
     exclude = ["manual_id_number", "manual_phone"]
     readonly_fields = ["manual_identity"]
+
+    @admin.display(description=_("场所"), ordering="venue__full_name")
+    def venue_name(self, obj):
+        return obj.venue.full_name
+
+    @admin.display(description=_("姓名"))
+    def person(self, obj):
+        return obj.masked_name
 
     @admin.display(description=_("登记证件号码 / 手机号码"))
     def manual_identity(self, obj):
@@ -38,9 +47,14 @@ class CheckInAdmin(PersonRecordAdmin):
 
 @admin.register(Alert)
 class AlertAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "kind", "venue", "region_code", "acknowledged_at"]
+    list_display = ["created_at", "kind", "venue_name", "region_code", "acknowledged_at"]
     list_filter = ["kind"]
+    list_select_related = ["venue"]
     raw_id_fields = ["checkin", "venue", "resident", "acknowledged_by"]
+
+    @admin.display(description=_("场所"), ordering="venue__full_name")
+    def venue_name(self, obj):
+        return obj.venue.full_name
 
 
 @admin.register(GridWorker)
@@ -51,5 +65,10 @@ class GridWorkerAdmin(admin.ModelAdmin):
 
 @admin.register(Device)
 class DeviceAdmin(ApiKeyAdmin):
-    list_display = ["venue", "name", "prefix", "created_at", "revoked_at"]
+    list_display = ["venue_name", "name", "prefix", "created_at", "revoked_at"]
+    list_select_related = ["venue"]
     raw_id_fields = ["venue"]
+
+    @admin.display(description=_("场所"), ordering="venue__full_name")
+    def venue_name(self, obj):
+        return obj.venue.full_name

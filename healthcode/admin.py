@@ -105,7 +105,7 @@ class HealthCodeChangeInline(admin.TabularInline):
 @admin.register(Resident)
 class ResidentAdmin(admin.ModelAdmin):
     # Staff see masked identities in lists; the detail page is for authorised officers.
-    list_display = ["masked_name", "masked_id_number", "id_type", "region_code", "created_at"]
+    list_display = ["name_masked", "id_number_masked", "id_type", "region_code", "created_at"]
     list_filter = ["id_type"]
     # No ID number here: a GET search puts it in the URL and so in access logs and history.
     # Staff find a person by ID number with the POST form of lookup_view, which records it.
@@ -113,6 +113,14 @@ class ResidentAdmin(admin.ModelAdmin):
     readonly_fields = ["public_id", "committed_at", "created_at"]
     raw_id_fields = ["user"]
     change_list_template = "admin/healthcode/resident/change_list.html"
+
+    @admin.display(description=_("姓名"))
+    def name_masked(self, obj):
+        return obj.masked_name
+
+    @admin.display(description=_("证件号码"))
+    def id_number_masked(self, obj):
+        return obj.masked_id_number
 
     def get_urls(self):
         lookup = path(
@@ -173,8 +181,20 @@ class HealthCodeAdmin(admin.ModelAdmin):
 
 @admin.register(PersonLookup)
 class PersonLookupAdmin(ReadOnlyAdmin):
-    list_display = ["viewer", "machine", "resident", "subject_masked_id", "channel", "looked_up_at"]
+    list_display = [
+        "viewer",
+        "machine",
+        "resident",
+        "subject_masked_id",
+        "viewer_kind",
+        "venue_name",
+        "looked_up_at",
+    ]
     list_filter = ["channel"]
+
+    @admin.display(description=_("渠道"), ordering="channel")
+    def viewer_kind(self, obj):
+        return obj.viewer_kind
 
 
 @admin.register(HealthOfficer)
