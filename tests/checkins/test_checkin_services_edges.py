@@ -252,17 +252,15 @@ def test_a_device_read_of_a_registered_card(resident):
     assert (lookup.resident, lookup.machine, lookup.channel) == (resident, "闸机 1", "device")
 
 
-@pytest.mark.parametrize("mismatch", ["name", "id_type"])
-def test_the_same_number_under_another_name_or_document_is_unregistered(
-    resident, inspector, mismatch
-):
-    person = {"name": resident.name, "id_type": resident.id_type}
-    person[mismatch] = "李四" if mismatch == "name" else "passport"
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("name", "李四"), ("id_type", "passport"), ("id_number", "440524188001010014")],
+)
+def test_another_name_document_or_number_is_unregistered(resident, inspector, field, value):
+    person = {"name": resident.name, "id_type": resident.id_type, "id_number": resident.id_number}
+    person[field] = value
     checkin = services.checkin_manual(
-        venue=make_venue(entry_rule="none"),
-        scanned_by=inspector,
-        id_number=resident.id_number,
-        **person,
+        venue=make_venue(entry_rule="none"), scanned_by=inspector, **person
     )
     assert checkin.resident is None and checkin.decision_code == "unregistered"
 
@@ -327,6 +325,7 @@ def test_an_unregistered_device_read_at_a_given_time_without_fever_raises_no_ale
         now=at,
     )
     assert (checkin.checked_in_at, checkin.method, checkin.temperature_band) == (at, "device", "")
+    assert checkin.manual_phone == ""
     assert not Alert.objects.exists()
     assert PersonLookup.objects.get().channel == "device"
 
@@ -359,6 +358,16 @@ def test_an_alert_is_acknowledged_once_by_whoever_came_first(
         services.alert_acknowledge(alert=alert, user=other)
     alert.refresh_from_db()
     assert (alert.acknowledged_at, alert.acknowledged_by) == (NOW, inspector)
+
+
+def test_acknowledging_writes_only_who_and_when(resident, inspector):
+    add_flag(resident, "close_contact", starts=NOW - dt.timedelta(hours=1))
+    services.checkin_record(resident=resident, venue=make_venue(), method="self_scan")
+    alert = Alert.objects.get()
+    Alert.objects.filter(pk=alert.pk).update(region_code="330106")  # changed meanwhile
+    services.alert_acknowledge(alert=alert, user=inspector)
+    alert.refresh_from_db()
+    assert (alert.region_code, alert.acknowledged_by) == ("330106", inspector)
 
 
 def test_make_resident_region_is_kept_on_alerts():

@@ -10,7 +10,7 @@ import time_machine
 from django.utils import timezone
 
 from healthcode.errors import DomainError
-from healthcode.models import HealthCode, HealthCodeChange
+from healthcode.models import HealthCode, HealthCodeChange, Resident
 from nucleic import services
 from nucleic.models import ResultBatch, Sample, SampleChange, TestPolicy
 from tests.factories import lab_token, make_resident, resident_id
@@ -238,6 +238,47 @@ def test_a_policy_is_stored_as_given():
     assert (defaults.counts_from, defaults.pending_counts, defaults.note) == ("sampling", True, "")
 
 
+def test_a_policy_keeps_who_made_it(staff_user):
+    policy = services.policy_create(
+        group="general", window_hours=48, effective_from=NOW, created_by=staff_user
+    )
+    policy.refresh_from_db()
+    assert policy.created_by == staff_user
+
+
+def test_a_later_policy_marks_due_its_group_only():
+    mine, other = make_resident(), make_resident()
+    Resident.objects.filter(pk=mine.pk).update(population_group="arrival")
+    later = NOW + dt.timedelta(days=2)
+    services.policy_create(group="arrival", window_hours=24, effective_from=later)
+    assert HealthCode.objects.get(resident=mine).review_at == later
+    assert HealthCode.objects.get(resident=other).review_at != later
+
+
+def test_an_unreachable_broker_leaves_a_policy_in_effect_to_the_sweep(
+    resident, monkeypatch, caplog, django_capture_on_commit_callbacks
+):
+    import logging
+
+    from kombu.exceptions import OperationalError as BrokerError
+
+    from healthcode import tasks
+
+    def broker_down():
+        raise BrokerError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(tasks.recompute_due, "delay", broker_down)
+    with (
+        caplog.at_level(logging.WARNING),
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+    ):
+        services.policy_create(group="general", window_hours=48, effective_from=NOW)
+    assert len(callbacks) == 1
+    assert "sweep after a policy not enqueued (OperationalError)" in caplog.text
+    assert TestPolicy.objects.get().window_hours == 48
+    assert HealthCode.objects.get(resident=resident).review_at == NOW  # due for the sweep
+
+
 def test_a_second_policy_at_the_same_instant_is_a_field_error():
     services.policy_create(group="general", window_hours=48, effective_from=NOW)
     with pytest.raises(DomainError) as exc:
@@ -268,3 +309,19 @@ def test_a_policy_in_effect_now_is_applied_at_once_and_a_later_one_is_not(
         assert code.test["window_hours"] == 48
     else:
         assert code.review_at == NOW + offset  # due at its effective instant, not before
+
+
+# --- PostgreSQL's COPY text format (the insert path of a batch on PostgreSQL) -------------------
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (None, "\\N"),
+        ("", ""),
+        ("BC-0001", "BC-0001"),
+        (42, "42"),
+        ("a\\b\tc\nd\re", "a\\\\b\\tc\\nd\\re"),
+        (dt.datetime(2022, 6, 1, 8, 30, tzinfo=dt.UTC), "2022-06-01T08:30:00+00:00"),
+    ],
+)
+def test_copy_text(value, text):
+    assert services._copy_text(value) == text
