@@ -150,6 +150,23 @@ def test_no_test_raises_a_test_overdue_alert(resident):
     assert list(Alert.objects.values_list("kind", flat=True)) == ["test_overdue"]
 
 
+def test_the_status_is_the_one_at_the_check_ins_time_not_the_clocks(resident):
+    add_flag(
+        resident,
+        "fever_clinic",
+        starts=NOW - dt.timedelta(hours=1),
+        ends=NOW + dt.timedelta(hours=1),
+    )
+    venue = make_venue(entry_rule="none")
+    now_yellow, _ = services.checkin_record(resident=resident, venue=venue, method="self_scan")
+    assert now_yellow.colour == "yellow"
+    # A scan carrying a time past the flag's end (a device's queued scan, say) is judged then.
+    later, _ = services.checkin_record(
+        resident=resident, venue=venue, method="self_scan", now=NOW + dt.timedelta(hours=2)
+    )
+    assert (later.colour, later.decision_code) == ("green", "pass")
+
+
 # --- The repeat window -------------------------------------------------------------------------
 def test_each_difference_breaks_the_repeat(resident, inspector, django_user_model):
     venue = make_venue(entry_rule="none")

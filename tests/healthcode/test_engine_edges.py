@@ -381,6 +381,13 @@ def test_the_door_decisions_and_their_texts():
     )
 
 
+def test_no_fever_unless_measured():
+    decision = engine.entry_decision(
+        colour="green", test=IN_TIME, required_hours=None, test_required=True, now=NOW
+    )
+    assert decision.passed
+
+
 def test_a_colour_stops_before_a_fever_is_asked():
     assert decide("red", fever=True).code == "red"
     assert decide("yellow", fever=True).code == "yellow"

@@ -72,6 +72,9 @@ def test_the_refusal_carries_the_stripped_text():
     with pytest.raises(VenueCodeInvalid) as exc:
         codes.read("  not-a-code ")
     assert exc.value.args == ("not-a-code",)
+    with pytest.raises(VenueCodeInvalid) as exc:
+        codes.read(None)
+    assert exc.value.args == ("",)
     forged = codes.make(public_id=PUBLIC_ID, version=1).replace(".1:", ".2:")
     with pytest.raises(VenueCodeInvalid) as exc:
         codes.read(forged)
