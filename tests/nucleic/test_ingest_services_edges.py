@@ -96,28 +96,27 @@ def test_a_bad_sampling_time_does_not_hide_behind_the_report_time():
 
 def test_the_birth_date_is_checked_against_the_batchs_day_not_the_clock():
     born_2022_06_02 = resident_id(seq=3, birth="20220602")
-    then = NOW - dt.timedelta(hours=1)
-    errors = errors_of(
-        record(1, id_number=born_2022_06_02, sampled_at="2022-06-01 08:30"), now=then
-    )
-    assert list(errors) == ["id_number"]
-    with time_machine.travel(NOW + dt.timedelta(days=2), tick=False):
-        late = record(2, id_number=born_2022_06_02, sampled_at="2022-06-02 08:30")
-        late["reported_at"] = "2022-06-02 10:00"
-        assert errors_of(late, now=NOW + dt.timedelta(days=2)) == {}
+    # The clock says 1 June; a batch landed as of 3 June may name someone born on the 2nd.
+    later = record(1, id_number=born_2022_06_02, sampled_at="2022-06-02 08:30")
+    later["reported_at"] = "2022-06-02 10:00"
+    assert errors_of(later, now=NOW + dt.timedelta(days=2)) == {}
+    # As of 1 June the same person is not born yet.
+    early = record(2, id_number=born_2022_06_02, sampled_at="2022-06-01 08:30")
+    assert list(errors_of(early, now=NOW)) == ["id_number"]
 
 
 def test_a_batch_records_what_it_received_and_what_became_of_it():
     token, _key = lab_token()
     good, bad = record(1), record(2, barcode="x")
+    landed = NOW - dt.timedelta(minutes=1)  # the time the batch is landed as, not the clock's
     batch, outcome = services.results_ingest(
-        token=token, records=[good, bad], content_type="csv", now=NOW
+        token=token, records=[good, bad], content_type="csv", now=landed
     )
     batch.refresh_from_db()
     assert (batch.lab, batch.token, batch.received_at, batch.content_type) == (
         token.lab,
         token,
-        NOW,
+        landed,
         "csv",
     )
     assert (batch.total, batch.created, batch.updated, batch.unchanged, batch.rejected) == (
@@ -129,8 +128,31 @@ def test_a_batch_records_what_it_received_and_what_became_of_it():
     )
     assert batch.errors == [{"index": 1, "barcode": "x", "errors": {"barcode": [BARCODE_MESSAGE]}}]
     sample = Sample.objects.get()
-    assert (sample.lab, sample.batch, sample.updated_at) == (token.lab, batch, NOW)
+    assert (sample.lab, sample.batch, sample.updated_at) == (token.lab, batch, landed)
     assert outcome.report()["created"] == 1
+
+
+def test_the_people_touched_are_marked_due_at_the_batchs_time():
+    resident = make_resident(name="张三", id_number=record(1)["id_number"])
+    landed = NOW - dt.timedelta(minutes=1)
+    token, _key = lab_token()
+    services.results_ingest(token=token, records=[record(1)], content_type="json", now=landed)
+    code = HealthCode.objects.get(resident=resident)
+    assert (code.review_at, code.queued_at) == (landed, landed)
+
+
+def test_the_same_barcode_at_two_labs_is_two_samples():
+    first, _ = lab_token("第一检测机构")
+    second, _ = lab_token("第二检测机构")
+    services.results_ingest(token=first, records=[record(1)], content_type="json", now=NOW)
+    _batch, outcome = services.results_ingest(
+        token=second, records=[record(1, result="positive")], content_type="json", now=NOW
+    )
+    assert (len(outcome.created), len(outcome.updated)) == (1, 0)
+    assert sorted(Sample.objects.values_list("lab__name", "result")) == [
+        ("第一检测机构", "negative"),
+        ("第二检测机构", "positive"),
+    ]
 
 
 def test_an_update_moves_the_sample_to_the_new_batch_and_keeps_the_change():
