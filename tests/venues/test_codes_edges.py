@@ -28,6 +28,14 @@ def test_a_code_is_the_documented_signed_text():
     assert len(code.rsplit(":", 1)[1]) == 27
 
 
+def test_codes_are_signed_with_the_signing_key_not_the_secret_key(settings):
+    settings.HEALTHCODE_SIGNING_KEY = "a-signing-key-of-its-own-for-posters"
+    code = codes.make(public_id=PUBLIC_ID, version=1)
+    assert code == documented(f"V1.{PUBLIC_ID.hex}.1", key="a-signing-key-of-its-own-for-posters")
+    assert codes.read(code).public_id == PUBLIC_ID
+    refused(documented(f"V1.{PUBLIC_ID.hex}.1", key=settings.SECRET_KEY))
+
+
 def test_a_code_from_the_documented_signer_is_read():
     code = documented(f"V1.{PUBLIC_ID.hex}.42")
     assert codes.read(code) == VenueCode(public_id=PUBLIC_ID, version=42)
