@@ -265,6 +265,17 @@ def test_the_basis_follows_what_the_policy_counts_from():
     assert no_policy.basis_sampled_at == NOW - 20 * H
 
 
+def test_a_sample_that_does_not_count_does_not_hide_a_later_one_that_does():
+    bad = Sample("sample:1", NOW - 30 * H, NOW - 29 * H, "invalid")
+    good = negative("sample:2", NOW - 20 * H, NOW - 10 * H)
+    status = engine.evaluate(Facts(samples=(bad, good), policies=(BY_SAMPLING,)), NOW).test
+    assert (status.state, status.valid_now, status.basis_sampled_at) == (
+        "negative",
+        True,
+        NOW - 20 * H,
+    )
+
+
 def test_of_two_results_reported_together_the_later_sample_is_the_basis():
     a = negative("sample:A", NOW - 30 * H, NOW - 2 * H)
     b = negative("sample:B", NOW - 20 * H, NOW - 2 * H)

@@ -137,6 +137,12 @@ def test_the_check_character_follows_the_gb_11643_weights():
     assert resident_id_check_char("1" + "0" * 16) == "5"  # the first weight, 7
 
 
+@pytest.mark.parametrize("digits", ["1" * 16, "1" * 18])
+def test_the_check_character_needs_exactly_17_digits(digits):
+    with pytest.raises(ValueError):
+        resident_id_check_char(digits)
+
+
 @pytest.mark.parametrize(
     ("raw", "clean"),
     [
