@@ -191,6 +191,23 @@ def test_each_difference_breaks_the_repeat(resident, inspector, django_user_mode
     assert CheckIn.objects.count() == 3
 
 
+def test_another_persons_scan_at_the_same_venue_is_not_a_repeat(resident):
+    venue = make_venue(entry_rule="none")
+    mine, _ = services.checkin_record(resident=resident, venue=venue, method="self_scan")
+    other = make_resident()
+    theirs, created = services.checkin_record(
+        resident=other, venue=venue, method="self_scan", now=NOW + dt.timedelta(minutes=1)
+    )
+    assert created and theirs.resident == other and theirs != mine
+
+
+def test_alerts_are_dated_at_the_check_in_not_the_clock(resident):
+    add_flag(resident, "close_contact", starts=NOW - dt.timedelta(hours=1))
+    at = NOW + dt.timedelta(minutes=3)
+    services.checkin_record(resident=resident, venue=make_venue(), method="self_scan", now=at)
+    assert Alert.objects.get().created_at == at
+
+
 def test_the_repeat_window_is_a_setting(resident, settings):
     settings.CHECKIN_REPEAT_SECONDS = 60
     venue = make_venue(entry_rule="none")
