@@ -74,7 +74,7 @@ def _inspector_scan(request, serializer_class, channel: str):
     if error:
         return error
     healthcode_services.person_lookup_record(
-        viewer=request.user, resident=resident, channel=channel
+        viewer=request.user, resident=resident, channel=channel, venue_name=venue.full_name
     )
     return venue, resident, data.validated_data
 
@@ -155,6 +155,48 @@ class InspectConfirmApi(APIView):
         )
         out = _checkin_person(checkin)
         return Response(PersonStatusSerializer(out).data, status=status.HTTP_201_CREATED)
+
+
+class CheckoutOutputSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    checked_out = serializers.BooleanField(help_text="false: no open stay here, nothing written")
+    left_at = serializers.DateTimeField(allow_null=True)
+
+
+def _checkout(resident, venue, code: str) -> Response:
+    """An exit scan ends the person's open visit here; a phone token that checked its holder
+    in at another venue is refused (409) as at the entrance — a forwarded screenshot must not
+    end someone's stay."""
+    if one_venue := tokens.one_venue_token(code):
+        services.token_refuse_if_used_elsewhere(
+            resident=resident, token=one_venue, venue=venue, now=timezone.now()
+        )
+    stay = services.checkout_at_venue(resident=resident, venue=venue)
+    out = {
+        "name": resident.masked_name,
+        "checked_out": stay is not None,
+        "left_at": stay.left_at if stay is not None else None,
+    }
+    return Response(CheckoutOutputSerializer(out).data)
+
+
+class InspectCheckoutApi(APIView):
+    """离开: the inspector scans a person's code at the exit; their open stay here ends now
+    (explicitly). A person with no open stay here is told so and nothing is written."""
+
+    class InspectCheckoutInputSerializer(serializers.Serializer):
+        venue = VenueIdField()
+        code = serializers.CharField(max_length=300)
+
+    @extend_schema(
+        request=InspectCheckoutInputSerializer, responses={200: CheckoutOutputSerializer}
+    )
+    def post(self, request):
+        scanned = _inspector_scan(request, self.InspectCheckoutInputSerializer, "inspector_scan")
+        if isinstance(scanned, Response):
+            return scanned
+        venue, resident, attrs = scanned
+        return _checkout(resident, venue, attrs["code"])
 
 
 class InspectManualApi(APIView):
@@ -297,7 +339,7 @@ class DeviceVerifyApi(APIView):
             if error:
                 return error
             healthcode_services.person_lookup_record(
-                resident=resident, channel="device", machine=machine
+                resident=resident, channel="device", machine=machine, venue_name=venue.full_name
             )
             checkin, _new = services.checkin_record(
                 resident=resident,
@@ -328,3 +370,30 @@ class DeviceVerifyApi(APIView):
             "checkin_id": checkin.public_id,
         }
         return Response(self.DeviceVerifyOutputSerializer(out).data)
+
+
+class DeviceCheckoutApi(APIView):
+    """An exit gate scanned a health code: the person's open stay at the device's venue ends
+    now, explicitly."""
+
+    authentication_classes = [DeviceAuthentication]
+    permission_classes = [IsDevice]
+
+    class DeviceCheckoutInputSerializer(serializers.Serializer):
+        code = serializers.CharField(max_length=300)
+
+    @extend_schema(request=DeviceCheckoutInputSerializer, responses={200: CheckoutOutputSerializer})
+    def post(self, request):
+        venue = venue_usable(request.auth.venue)
+        data = self.DeviceCheckoutInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        resident, error = _resident_or_400(data.validated_data["code"])
+        if error:
+            return error
+        healthcode_services.person_lookup_record(
+            resident=resident,
+            channel="device",
+            machine=f"device {request.auth.pk}",
+            venue_name=venue.full_name,
+        )
+        return _checkout(resident, venue, data.validated_data["code"])

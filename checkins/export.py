@@ -3,11 +3,25 @@
 import csv
 import io
 
+from django.utils import timezone
+
 from healthcode import masking
+
+# Times are written in Beijing time (the zone the settings name), and the header says so.
+BEIJING_HEADER = "北京时间 UTC+8"
 
 # A cell starting with one of these is a formula to Excel/WPS (CSV injection); prefix a quote.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-HEADER = ["登记时间", "姓名", "证件号码", "方式", "健康码", "结果", "说明", "体温"]
+HEADER = [
+    f"登记时间（{BEIJING_HEADER}）",
+    "姓名",
+    "证件号码",
+    "方式",
+    "健康码",
+    "结果",
+    "说明",
+    "体温",
+]
 
 
 def neutralise(value) -> str:
@@ -24,7 +38,7 @@ def checkins_csv(checkins) -> str:
         writer.writerow(
             neutralise(cell)
             for cell in (
-                f"{checkin.checked_in_at:%Y-%m-%d %H:%M:%S}",
+                f"{timezone.localtime(checkin.checked_in_at):%Y-%m-%d %H:%M:%S}",
                 checkin.masked_name,
                 masking.mask_id_number(id_number),
                 checkin.get_method_display(),

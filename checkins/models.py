@@ -1,3 +1,4 @@
+import datetime as dt
 import uuid
 
 from django.conf import settings
@@ -32,8 +33,21 @@ class TemperatureBand(models.TextChoices):
 FEVER_CELSIUS = 37.3
 
 
+# A stay lasts at most this long: an assumed end never goes past it, nor a late check-out.
+MAX_STAY = dt.timedelta(hours=24)
+
+
+class StayEnd(models.TextChoices):
+    """How a stay's end (``CheckIn.left_at``) is known. Only a check-out is explicit."""
+
+    ASSUMED = "assumed", _("按场所默认停留时长推定")
+    CHECKOUT = "checkout", _("离开时扫码（明确）")
+    NEXT_CHECKIN = "next_checkin", _("在其他场所扫码时结束")
+
+
 class CheckIn(models.Model):
-    """One entry at a venue, with the person's status and the decision at that moment."""
+    """One entry at a venue, with the person's status and the decision at that moment; and the
+    stay it began, from ``checked_in_at`` to ``left_at`` (tracing overlaps stays)."""
 
     class Decision(models.TextChoices):
         PASS = "pass", _("可以通行")
@@ -80,6 +94,12 @@ class CheckIn(models.Model):
     # The health-code token scanned (a fingerprint, not the token): a token that checked its
     # holder in here is refused at any other venue for the rest of its life.
     token_digest = models.CharField(max_length=32, blank=True)
+    # The stay: until a check-out (离开, an exit scan), a check-in elsewhere, or else the
+    # venue's default stay for its category (capped at MAX_STAY) after arriving.
+    left_at = models.DateTimeField(_("离开时间"))
+    left_how = models.CharField(
+        _("离开时间来源"), max_length=16, choices=StayEnd.choices, default=StayEnd.ASSUMED
+    )
     # 手工登记 of a person with no phone and no code: who they said they were.
     manual_name = models.CharField(_("登记姓名"), max_length=64, blank=True)
     manual_id_number = models.CharField(_("登记证件号码"), max_length=32, blank=True)
@@ -92,9 +112,19 @@ class CheckIn(models.Model):
             models.Index(fields=["venue", "checked_in_at"], name="checkin_venue_time"),
             models.Index(fields=["resident", "venue", "checked_in_at"], name="checkin_person"),
         ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(left_at__gte=models.F("checked_in_at")),
+                name="checkin_left_after_arrival",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.venue} {self.checked_in_at:%Y-%m-%d %H:%M} {self.get_decision_display()}"
+
+    @property
+    def left_explicitly(self) -> bool:
+        return self.left_how == StayEnd.CHECKOUT
 
     @property
     def passed(self) -> bool:

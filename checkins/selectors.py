@@ -1,6 +1,8 @@
 """Reads for check-ins and alerts."""
 
-from django.db.models import QuerySet
+from dataclasses import dataclass, field
+
+from django.db.models import F, QuerySet
 
 from checkins.models import Alert, CheckIn, GridWorker
 from healthcode import regions, tokens
@@ -15,7 +17,52 @@ def alerts_for_grid_worker(*, grid_worker: GridWorker) -> QuerySet[Alert]:
 
 
 def alerts_for_venue(*, venue) -> QuerySet[Alert]:
-    return Alert.objects.filter(venue=venue).select_related("resident", "checkin")
+    # checkin__resident: the list names each person through the check-in (masked).
+    return Alert.objects.filter(venue=venue).select_related("resident", "checkin__resident")
+
+
+@dataclass
+class PersonAlerts:
+    """One person's alerts on a grid worker's page, unacknowledged first, newest first."""
+
+    masked_name: str
+    region_code: str
+    alerts: list[Alert] = field(default_factory=list)
+
+    @property
+    def region_name(self) -> str:
+        return regions.region_name(self.region_code)
+
+    @property
+    def unacknowledged(self) -> int:
+        return sum(alert.acknowledged_at is None for alert in self.alerts)
+
+    @property
+    def first_unacknowledged(self) -> Alert | None:
+        """The alert the 全部标记已处理 button names (the service finds the person by it)."""
+        return next((alert for alert in self.alerts if alert.acknowledged_at is None), None)
+
+
+def alerts_unacknowledged_count(*, grid_worker: GridWorker) -> int:
+    return alerts_for_grid_worker(grid_worker=grid_worker).filter(acknowledged_at=None).count()
+
+
+def alerts_by_person(*, grid_worker: GridWorker, limit: int = 200) -> list[PersonAlerts]:
+    """The latest ``limit`` alerts of this grid worker's regions, grouped by person: people
+    with unacknowledged alerts first (the newest of those first), then the rest. One query."""
+    rows = alerts_for_grid_worker(grid_worker=grid_worker).order_by(
+        F("acknowledged_at").desc(nulls_first=True), "-created_at", "-pk"
+    )[:limit]
+    groups: dict[object, PersonAlerts] = {}
+    for alert in rows:
+        # A person is their resident row; an alert without one (never so for a region's
+        # alerts today, which come from registered residents) stands alone.
+        key = alert.resident_id or f"checkin-{alert.checkin_id}"
+        if key not in groups:
+            name = alert.resident.masked_name if alert.resident else alert.checkin.masked_name
+            groups[key] = PersonAlerts(masked_name=name, region_code=alert.region_code)
+        groups[key].alerts.append(alert)
+    return list(groups.values())
 
 
 def checkins_for_venue(*, venue, day) -> QuerySet[CheckIn]:
@@ -40,4 +87,14 @@ def token_used_elsewhere(*, resident, token: str, venue, now) -> bool:
         )
         .exclude(venue=venue)
         .exists()
+    )
+
+
+def checkins_of(*, resident, since) -> QuerySet[CheckIn]:
+    """The resident's own check-ins since ``since``, newest first, with the venue and, for a
+    帮扫 check-in, the helper's account and resident (to name them masked) loaded."""
+    return (
+        CheckIn.objects.filter(resident=resident, checked_in_at__gte=since)
+        .select_related("venue", "helper", "helper__resident")
+        .order_by("-checked_in_at", "-id")
     )

@@ -5,13 +5,23 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from checkins.models import FEVER_CELSIUS, Alert, CheckIn, Method, TemperatureBand
+from checkins.models import (
+    FEVER_CELSIUS,
+    MAX_STAY,
+    Alert,
+    CheckIn,
+    GridWorker,
+    Method,
+    StayEnd,
+    TemperatureBand,
+)
 from checkins.selectors import token_used_elsewhere
-from healthcode import engine, tokens
+from healthcode import engine, regions, tokens
 from healthcode.errors import DomainError
 from healthcode.models import HealthCode, Resident
 from healthcode.selectors import ensure_current
@@ -88,7 +98,8 @@ def checkin_record(
         code = HealthCode.objects.select_for_update().get(resident=resident)
         if token:
             token_refuse_if_used_elsewhere(resident=resident, token=token, venue=venue, now=now)
-        repeat = _repeat_of(resident=resident, venue=venue, now=now)
+        latest = _latest_stay(resident=resident, now=now)
+        repeat = _repeat_of(latest, venue=venue, now=now)
         code = ensure_current(code, now=now)
         if repeat is not None and (
             repeat.method,
@@ -100,10 +111,16 @@ def checkin_record(
         decision = door_decision(
             code=code, venue=venue, now=now, fever=band == TemperatureBand.FEVER
         )
+        if latest is not None and latest.venue_id != venue.pk and latest.left_at > now:
+            _end_open_stays_elsewhere(resident=resident, venue=venue, now=now)
+        left_at = assumed_end(venue=venue, arrived=now)
+        if latest is not None and latest.checked_in_at > now:  # a scan that lost the lock race
+            left_at = min(left_at, _next_elsewhere(resident=resident, venue=venue, after=now))
         checkin = CheckIn.objects.create(
             resident=resident,
             venue=venue,
             checked_in_at=now,
+            left_at=left_at,
             method=method,
             colour=code.colour,
             reasons=code.reasons,
@@ -121,6 +138,90 @@ def checkin_record(
     return checkin, True
 
 
+# --- Stays ----------------------------------------------------------------------------------
+def assumed_end(*, venue: Venue, arrived: dt.datetime) -> dt.datetime:
+    """When a stay ends if nobody says otherwise: the venue's default stay, at most 24 h."""
+    return arrived + min(dt.timedelta(minutes=venue.default_stay_minutes), MAX_STAY)
+
+
+def _next_elsewhere(*, resident: Resident, venue: Venue, after: dt.datetime) -> dt.datetime:
+    """When the person was next checked in at another venue after ``after`` (a stay written
+    late ends there), or the end of any stay if never."""
+    found = (
+        CheckIn.objects.filter(resident=resident, checked_in_at__gt=after)
+        .exclude(venue=venue)
+        .order_by("checked_in_at")
+        .values_list("checked_in_at", flat=True)
+        .first()
+    )
+    return found or after + MAX_STAY
+
+
+def _end_open_stays_elsewhere(*, resident: Resident, venue: Venue, now: dt.datetime) -> None:
+    """A check-in at another venue ends the person's stays still open at ``now`` (one
+    statement, under the caller's lock on the person's code row; asked only when the latest
+    stay is elsewhere and open, so a first scan costs no extra query). A stay at the same venue
+    is left alone: scanning again at the door one is in does not end the visit."""
+    CheckIn.objects.filter(
+        resident=resident, checked_in_at__lte=now, left_at__gt=now, left_how=StayEnd.ASSUMED
+    ).exclude(venue=venue).update(left_at=now, left_how=StayEnd.NEXT_CHECKIN)
+
+
+def checkin_checkout(*, checkin: CheckIn, now: dt.datetime | None = None) -> CheckIn:
+    """离开: the visit ends now, explicitly — earlier than assumed, or later (at most 24 h
+    after arriving, and never past the person's next check-in at another venue: they were
+    there by then). Every open row of the visit ends with it (a self-scan and the inspector's
+    scan at one door are two rows of one visit). A stay already checked out keeps its first
+    check-out; a stay a check-in elsewhere ended keeps that end. Under the person's code-row
+    lock, as check-ins are, so a check-in elsewhere cannot interleave."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        HealthCode.objects.select_for_update().filter(resident_id=checkin.resident_id).first()
+        checkin.refresh_from_db(fields=["left_at", "left_how"])
+        if checkin.left_how != StayEnd.ASSUMED:
+            return checkin
+        left_at = min(max(now, checkin.checked_in_at), checkin.checked_in_at + MAX_STAY)
+        next_elsewhere = (
+            CheckIn.objects.filter(
+                resident_id=checkin.resident_id,
+                checked_in_at__gt=checkin.checked_in_at,
+                checked_in_at__lt=left_at,
+            )
+            .exclude(venue_id=checkin.venue_id)
+            .order_by("checked_in_at")
+            .values_list("checked_in_at", flat=True)
+            .first()
+        )
+        left_at = min(left_at, next_elsewhere or left_at)
+        CheckIn.objects.filter(
+            resident_id=checkin.resident_id,
+            venue_id=checkin.venue_id,
+            left_how=StayEnd.ASSUMED,
+            checked_in_at__gte=left_at - MAX_STAY,
+            checked_in_at__lte=left_at,
+        ).update(left_at=left_at, left_how=StayEnd.CHECKOUT)
+    checkin.refresh_from_db(fields=["left_at", "left_how"])
+    return checkin
+
+
+def checkout_at_venue(*, resident: Resident, venue: Venue, now: dt.datetime | None = None):
+    """An exit scan (the inspector's or a device's): the person's visit at this venue that is
+    still open, checked out; None if they have none (nothing is written)."""
+    now = now or timezone.now()
+    stay = (
+        CheckIn.objects.filter(
+            resident=resident,
+            venue=venue,
+            checked_in_at__gt=now - MAX_STAY,
+            checked_in_at__lte=now,
+            left_how=StayEnd.ASSUMED,
+        )
+        .order_by("checked_in_at")
+        .first()
+    )
+    return checkin_checkout(checkin=stay, now=now) if stay is not None else None
+
+
 TOKEN_USED_ELSEWHERE = _lazy("已在其他场所使用，请本人刷新健康码。")
 
 
@@ -131,15 +232,24 @@ def token_refuse_if_used_elsewhere(*, resident: Resident, token: str, venue: Ven
         raise DomainError(TOKEN_USED_ELSEWHERE, code="token_used_elsewhere", status=409)
 
 
-def _repeat_of(*, resident: Resident, venue: Venue, now: dt.datetime) -> CheckIn | None:
-    """The person's latest check-in at this venue within the repeat window, if any. No upper
+def _latest_stay(*, resident: Resident, now: dt.datetime) -> CheckIn | None:
+    """The person's latest check-in anywhere within a stay's longest life: what a new scan
+    repeats (same venue, within the window) or ends (another venue, still open). No upper
     bound: a scan that took the lock first may carry a later ``now`` than ours."""
-    window = dt.timedelta(seconds=settings.CHECKIN_REPEAT_SECONDS)
     return (
-        CheckIn.objects.filter(resident=resident, venue=venue, checked_in_at__gt=now - window)
-        .order_by("-checked_in_at")
+        CheckIn.objects.filter(resident=resident, checked_in_at__gt=now - MAX_STAY)
+        .order_by("-checked_in_at", "-id")
         .first()
     )
+
+
+def _repeat_of(latest: CheckIn | None, *, venue: Venue, now: dt.datetime) -> CheckIn | None:
+    """``latest`` if it is at this venue within the repeat window: the same visit scanned
+    again. A scan here after one elsewhere is a new visit, even within the window."""
+    window = dt.timedelta(seconds=settings.CHECKIN_REPEAT_SECONDS)
+    if latest is not None and latest.venue_id == venue.pk and latest.checked_in_at > now - window:
+        return latest
+    return None
 
 
 def _raise_alerts(checkin: CheckIn, *, region_code: str, now: dt.datetime) -> None:
@@ -183,7 +293,12 @@ def checkin_manual(
     recorded: of the resident, or of a masked subject when the name and number match nobody.
     """
     resident = Resident.objects.filter(id_type=id_type, id_number=id_number, name=name).first()
-    lookup = {"viewer": scanned_by, "machine": machine, "channel": _LOOKUP_CHANNELS[method]}
+    lookup = {
+        "viewer": scanned_by,
+        "machine": machine,
+        "channel": _LOOKUP_CHANNELS[method],
+        "venue_name": venue.full_name,
+    }
     if resident is not None:
         checkin, _new = checkin_record(
             resident=resident,
@@ -202,6 +317,7 @@ def checkin_manual(
         checkin = CheckIn.objects.create(
             venue=venue,
             checked_in_at=now,
+            left_at=assumed_end(venue=venue, arrived=now),
             method=method,
             scanned_by=scanned_by,
             decision=CheckIn.Decision.STOP,
@@ -224,3 +340,14 @@ def alert_acknowledge(*, alert: Alert, user) -> Alert:
         alert.acknowledged_at, alert.acknowledged_by = timezone.now(), user
         alert.save(update_fields=["acknowledged_at", "acknowledged_by"])
     return alert
+
+
+def alerts_acknowledge_person(*, grid_worker: GridWorker, alert: Alert, user) -> int:
+    """A grid worker marks every unacknowledged alert of ``alert``'s person handled at once —
+    only those in the regions this grid worker looks after. Returns how many were marked."""
+    same_person = Q(resident_id=alert.resident_id) if alert.resident_id else Q(pk=alert.pk)
+    return Alert.objects.filter(
+        same_person,
+        regions.covered_q("region_code", grid_worker.region_codes),
+        acknowledged_at=None,
+    ).update(acknowledged_at=timezone.now(), acknowledged_by=user)

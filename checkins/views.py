@@ -1,7 +1,10 @@
+from urllib.parse import urlsplit
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -9,9 +12,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from checkins import services
 from checkins.models import Alert, CheckIn, GridWorker, Method
-from checkins.selectors import alerts_for_grid_worker
+from checkins.selectors import (
+    alerts_by_person,
+    alerts_for_grid_worker,
+    alerts_unacknowledged_count,
+)
 from healthcode.idnumbers import IdType
-from healthcode.models import test_line
+from healthcode.models import advice, test_line
 from venues import codes as venue_codes
 from venues.selectors import (
     VenueCodeRefused,
@@ -29,21 +36,51 @@ def venue_scan(request, code: str):
     load (with a button when JavaScript is off); the POST records and redirects to the result."""
     try:
         venue = venue_from_code(code)
-    except VenueCodeRefused as exc:
-        return render(request, "checkins/refused.html", {"message": exc.message}, status=404)
+    except VenueCodeRefused as exc:  # neutral grey, not a red code: the poster is at fault
+        context = {"headline": _("场所码无效，请扫描现场最新场所码"), "message": exc.message}
+        return render(request, "checkins/refused.html", context, status=404)
     unusable = venue_unusable_reason(venue)
     if unusable is not None:  # declared but not approved: its poster records nothing
         return render(request, "checkins/refused.html", {"message": unusable}, status=403)
+    help_url = reverse("proxy_scan:help", args=[code])
     resident = getattr(request.user, "resident", None)
-    if resident is None:
-        return render(request, "healthcode/no_resident.html", status=404)
+    if resident is None:  # a staff account: switch account, or check someone else in
+        context = {"venue": venue, "help_url": help_url}
+        return render(request, "checkins/scan_no_resident.html", context)
     if request.method == "GET":
-        help_url = reverse("proxy_scan:help", args=[code])
         return render(request, "checkins/scan.html", {"venue": venue, "help_url": help_url})
     checkin, _created = services.checkin_record(
         resident=resident, venue=venue, method=Method.SELF_SCAN
     )
     return redirect("checkins:result", public_id=checkin.public_id)
+
+
+def venue_named_by(next_url: str):
+    """The approved venue whose poster page ``next_url`` is (the log-in page names it), or
+    None for any other address or a code that records nothing."""
+    try:
+        match = resolve(urlsplit(next_url or "").path)
+    except Resolver404:
+        return None
+    if match.view_name not in ("checkins:scan", "proxy_scan:help"):
+        return None
+    try:
+        venue = venue_from_code(match.kwargs.get("code", ""))
+    except VenueCodeRefused:
+        return None
+    return venue if venue_unusable_reason(venue) is None else None
+
+
+def _own_or_helped(request, public_id) -> CheckIn:
+    """The check-in if it is the user's own or one they made for someone (帮扫); else 404."""
+    checkin = get_object_or_404(
+        CheckIn.objects.select_related("venue", "resident"), public_id=public_id
+    )
+    own = checkin.resident is not None and checkin.resident.user_id == request.user.pk
+    helped = checkin.helper_id is not None and checkin.helper_id == request.user.pk
+    if not (own or helped):
+        raise Http404
+    return checkin
 
 
 @never_cache
@@ -52,24 +89,37 @@ def venue_scan(request, code: str):
 def checkin_result(request, public_id):
     """The result a person shows at the door: only the person who checked in may see it,
     and for a 帮扫 check-in the helper who made it (with 再帮一人 to go on)."""
-    checkin = get_object_or_404(
-        CheckIn.objects.select_related("venue", "resident"), public_id=public_id
-    )
+    checkin = _own_or_helped(request, public_id)
     own = checkin.resident is not None and checkin.resident.user_id == request.user.pk
     helped = checkin.helper_id is not None and checkin.helper_id == request.user.pk
-    if not (own or helped):
-        raise Http404
     venue = checkin.venue
+    # The reasons (which red or yellow list) are the person's own health data: shown to
+    # them and to a family holder who checked them in from their bound members, not to a
+    # companion who only knew a name and a number (they see the colour and the decision).
+    show_reasons = own or checkin.method == Method.PROXY_FAMILY
     context = {
         "checkin": checkin,
-        "test_line": test_line(checkin.test),
+        # How long ago the sample was taken when the person checked in (what the door saw).
+        "test_line": test_line(checkin.test, checkin.checked_in_at),
         "helped": helped,
+        "show_reasons": show_reasons,
+        "advice": advice(checkin.colour, checkin.reasons) if show_reasons else "",
         "help_url": reverse(
             "proxy_scan:help",
             args=[venue_codes.make(public_id=venue.public_id, version=venue.poster_version)],
         ),
     }
     return render(request, "checkins/result.html", context)
+
+
+@login_required
+@require_POST
+def checkin_leave(request, public_id):
+    """离开 on the result page: the person (or the helper who checked them in) ends the stay
+    now, explicitly; back to the result page, which then says when."""
+    checkin = _own_or_helped(request, public_id)
+    services.checkin_checkout(checkin=checkin)
+    return redirect("checkins:result", public_id=checkin.public_id)
 
 
 @never_cache
@@ -82,15 +132,26 @@ def inspect_page(request):
     unusable = [(venue, venue_unusable_reason(venue)) for venue in bound if not venue.is_approved]
     js_text = {
         "failed": _("核验失败"),
+        "invalid": _("无效码"),
+        "network": _("网络异常，请检查网络后重试"),
+        "empty": _("请先扫码，或粘贴健康码内容"),
+        "scanned": _("扫到的内容："),
+        "recorded": _("已登记："),
+        "fever": _("体温异常（≥37.3℃）"),
         "confirm_pass": _("确认放行"),
         "confirm_stop": _("确认拦截"),
         "pass": _("可以通行"),
         "stop": _("禁止通行"),
+        "camera_open": _("打开摄像头扫码"),
+        "camera_close": _("关闭摄像头"),
         "no_camera": _("此浏览器无法使用摄像头，请粘贴或输入"),
         "camera_failed": _("无法打开摄像头，请粘贴或输入"),
     }
     context = {"venues": venues, "unusable": unusable, "id_types": IdType.choices}
     return render(request, "checkins/inspect.html", {**context, "js_text": js_text})
+
+
+ALERTS_SHOWN = 200  # the latest alerts on the page; the count at the top counts them all
 
 
 @never_cache
@@ -101,8 +162,13 @@ def alerts_page(request):
     grid_worker = GridWorker.objects.filter(user=request.user).first()
     if grid_worker is None:
         raise Http404
-    alerts = alerts_for_grid_worker(grid_worker=grid_worker)[:200]
-    return render(request, "checkins/alerts.html", {"alerts": alerts, "grid_worker": grid_worker})
+    context = {
+        "grid_worker": grid_worker,
+        "unacknowledged": alerts_unacknowledged_count(grid_worker=grid_worker),
+        "people": alerts_by_person(grid_worker=grid_worker, limit=ALERTS_SHOWN),
+        "limit": ALERTS_SHOWN,
+    }
+    return render(request, "checkins/alerts.html", context)
 
 
 @login_required
@@ -124,3 +190,19 @@ def alert_acknowledge(request, alert_id: int):
     ):
         next_url = "checkins:alerts"
     return redirect(next_url)
+
+
+@login_required
+@require_POST
+def alert_acknowledge_person(request, alert_id: int):
+    """A grid worker marks all of one person's unacknowledged alerts handled; the person is
+    named by one of their alerts, which must be in this grid worker's regions."""
+    grid_worker = GridWorker.objects.filter(user=request.user).first()
+    if grid_worker is None:
+        raise Http404
+    alert = get_object_or_404(alerts_for_grid_worker(grid_worker=grid_worker), pk=alert_id)
+    count = services.alerts_acknowledge_person(
+        grid_worker=grid_worker, alert=alert, user=request.user
+    )
+    messages.success(request, _("已将 %(count)d 条预警标记为已处理。") % {"count": count})
+    return redirect("checkins:alerts")

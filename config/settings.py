@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "venues",
     "checkins",
     "proxy_scan",
+    "records",
+    "tracing",
 ]
 
 MIDDLEWARE = [
@@ -99,6 +101,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "healthcode.roles.navigation_context",
             ],
         },
     },
@@ -123,10 +126,11 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "healthcode:code"
 LOGOUT_REDIRECT_URL = "login"
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Django's rules with Chinese messages (healthcode/passwords.py says why).
+    {"NAME": "healthcode.passwords.UserAttributeSimilarityValidator"},
+    {"NAME": "healthcode.passwords.MinimumLengthValidator"},
+    {"NAME": "healthcode.passwords.CommonPasswordValidator"},
+    {"NAME": "healthcode.passwords.NumericPasswordValidator"},
 ]
 
 # --- Language and time ----------------------------------------------------------------------
@@ -216,6 +220,8 @@ RECOMPUTE_LEASE_SECONDS = env_int("RECOMPUTE_LEASE_SECONDS", 60, minimum=10)
 CELERY_BEAT_SCHEDULE = {
     # Statuses change by time alone (a window lapses, a flag ends, a policy takes effect).
     "recompute-due": {"task": "healthcode.tasks.recompute_due", "schedule": 60.0},
+    # The officers' workbench plots residents by colour per district over days.
+    "colour-counts": {"task": "tracing.tasks.colour_counts_snapshot", "schedule": 3600.0},
 }
 
 # --- API ------------------------------------------------------------------------------------
@@ -334,6 +340,14 @@ ELDER_LOOKUP_PER_IP_PER_HOUR = env_int("ELDER_LOOKUP_PER_IP_PER_HOUR", 60, minim
 # moved around many venues by many accounts (proxy_scan.throttles). Both fail open.
 PROXY_SCAN_PER_HELPER_PER_HOUR = env_int("PROXY_SCAN_PER_HELPER_PER_HOUR", 30, minimum=1)
 PROXY_SCAN_PER_PERSON_PER_HOUR = env_int("PROXY_SCAN_PER_PERSON_PER_HOUR", 10, minimum=1)
+
+# Tracing (时空关联): the default overlap that makes a close contact, and how many people a
+# trace may turn red or yellow before a second health officer must approve it.
+TRACE_THRESHOLD_MINUTES = env_int("TRACE_THRESHOLD_MINUTES", 15, minimum=1)
+TRACE_APPROVAL_THRESHOLD = env_int("TRACE_APPROVAL_THRESHOLD", 50, minimum=0)
+# A close contact's red lasts this many days from the apply (medical observation), unless
+# withdrawn earlier or renewed.
+TRACE_CLOSE_CONTACT_DAYS = env_int("TRACE_CLOSE_CONTACT_DAYS", 7, minimum=1)
 
 # --- Request size ---------------------------------------------------------------------------
 # The largest request body accepted, in bytes (config.middleware.BodySizeLimitMiddleware

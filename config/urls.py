@@ -2,11 +2,26 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.http import JsonResponse
 from django.urls import include, path, re_path
+from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from checkins.views import venue_named_by
 from config import errors
 from healthcode.forms import PhoneLoginForm
+
+
+class LoginView(auth_views.LoginView):
+    """Log-in by phone; after a poster's QR (``next`` is its page) the page names the venue,
+    and logging in returns there."""
+
+    authentication_form = PhoneLoginForm
+    redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["scan_venue"] = venue_named_by(context.get("next", ""))
+        return context
 
 
 def healthz(request):
@@ -15,14 +30,16 @@ def healthz(request):
     return JsonResponse({"ok": True})
 
 
+admin.site.site_header = _("健康码平台管理后台")
+admin.site.site_title = _("健康码管理")
+admin.site.index_title = _("数据管理")
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("", RedirectView.as_view(pattern_name="healthcode:code", permanent=False)),
     path(
         "login/",
-        auth_views.LoginView.as_view(
-            authentication_form=PhoneLoginForm, redirect_authenticated_user=True
-        ),
+        LoginView.as_view(),
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -30,10 +47,13 @@ urlpatterns = [
     path("", include("checkins.urls")),
     path("", include("venues.urls")),
     path("", include("proxy_scan.urls")),
+    path("", include("records.urls")),
+    path("", include("tracing.urls")),
     path("api/v1/", include("healthcode.api_urls")),
     path("api/v1/", include("nucleic.api_urls")),
     path("api/v1/", include("checkins.api_urls")),
     path("api/v1/", include("proxy_scan.api_urls")),
+    path("api/v1/", include("records.api_urls")),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up script as a file: no inline script (CSP).
     path(

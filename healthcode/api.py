@@ -10,11 +10,12 @@ from rest_framework import permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from healthcode import idnumbers, lockout, services, tokens
+from healthcode import idnumbers, lockout, regions, services, tokens
 from healthcode.authentication import api_token_issue
 from healthcode.errors import DomainError
 from healthcode.forms import CONTACT_CHOICES, clean_id_fields, contact_history_flags
 from healthcode.idnumbers import IdType
+from healthcode.models import sampled_minutes_ago, test_line
 from healthcode.selectors import ensure_current, health_code_current, resident_from_token
 from healthcode.throttling import REGISTRATION_MESSAGE, RegistrationThrottle, TooManyAttempts
 from healthcode.uploads import UPLOAD_PARSERS, records_from_request
@@ -45,14 +46,18 @@ class TestSerializer(serializers.Serializer):
     window_hours = serializers.IntegerField(allow_null=True)
     valid_until = serializers.DateTimeField(allow_null=True)
     valid_now = serializers.BooleanField()
+    # Added for the test line (issue 11): whole minutes since the sample the line speaks of.
+    sampled_minutes_ago = serializers.IntegerField(allow_null=True)
 
 
 def test_out(code) -> dict:
+    now = timezone.now()
     return {
         **code.test,
         "state": code.test.get("state", "none"),
         "valid_now": code.test.get("valid_now", False),
-        "line": code.test_line,
+        "line": test_line(code.test, now),
+        "sampled_minutes_ago": sampled_minutes_ago(code.test, now),
     }
 
 
@@ -88,7 +93,7 @@ class RegisterApi(APIView):
             return _django_to_drf(idnumbers.clean_phone, value)
 
         def validate_region_code(self, value):
-            return _django_to_drf(idnumbers.clean_region_code, value)
+            return _django_to_drf(regions.clean_county_code, value)
 
         def validate_contact_history(self, value):
             return _django_to_drf(contact_history_flags, value)
@@ -192,6 +197,8 @@ class MyCodeApi(APIView):
         token = serializers.CharField()
         token_expires_at = serializers.DateTimeField()
         refresh_seconds = serializers.IntegerField()
+        # What to do next for red and yellow (隔离/联系社区, until when); "" for green.
+        advice = serializers.CharField()
 
     @extend_schema(responses={200: MyCodeOutputSerializer})
     def get(self, request):
@@ -216,6 +223,7 @@ def my_code_response(code) -> Response:
         "token": issued.token,
         "token_expires_at": issued.expires_at,
         "refresh_seconds": settings.HEALTHCODE_TOKEN_REFRESH_SECONDS,
+        "advice": code.advice,
     }
     response = Response(MyCodeApi.MyCodeOutputSerializer(out).data)
     response["Cache-Control"] = "no-store"

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from healthcode import idnumbers
+from healthcode import idnumbers, regions
 from healthcode.idnumbers import IdType
 
 # 14天内接触史: "none" is an explicit answer and cannot be combined with the others.
@@ -60,7 +60,7 @@ class RegistrationForm(forms.Form):
         label=_("居住地行政区划代码"),
         max_length=6,
         help_text=_("6位区县代码，例如 110105（北京市朝阳区）"),
-        widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+        widget=forms.TextInput(attrs=regions.picker_attrs()),
     )
     address = forms.CharField(
         label=_("居住地址"), max_length=200, error_messages={"required": _("请填写居住地址。")}
@@ -91,7 +91,7 @@ class RegistrationForm(forms.Form):
         return idnumbers.clean_phone(self.cleaned_data["phone"])
 
     def clean_region_code(self):
-        return idnumbers.clean_region_code(self.cleaned_data["region_code"])
+        return regions.clean_county_code(self.cleaned_data["region_code"])
 
     def clean_contact_history(self):
         return contact_history_flags(self.cleaned_data["contact_history"])

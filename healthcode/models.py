@@ -207,21 +207,30 @@ class HealthCode(models.Model):
 
     @property
     def test_line(self) -> str:
-        """The code page's test line, e.g. 核酸 72 小时内阴性（采样 05-27 08:30）."""
+        """The code page's test line now, e.g. 核酸 72 小时内阴性 · 采样 20 小时前."""
         return test_line(self.test)
 
     @property
+    def advice(self) -> str:
+        """What to do next for red and yellow (隔离/联系社区, until when); empty for green."""
+        return advice(self.colour, self.reasons)
+
+    @property
     def explained_reasons(self) -> list[dict]:
-        """Reasons with where they come from and since when, for the holder's own page."""
-        return [
-            {
-                **reason,
-                "source": _fact_source(reason.get("fact", "")),
-                "since_local": _local(reason.get("since")),
-                "until_local": _local(reason.get("until")),
-            }
-            for reason in self.reasons
-        ]
+        return explain_reasons(self.reasons)
+
+
+def explain_reasons(reasons: list[dict]) -> list[dict]:
+    """Reasons with where they come from and since when, for the holder's own pages."""
+    return [
+        {
+            **reason,
+            "source": _fact_source(reason.get("fact", "")),
+            "since_local": _local(reason.get("since")),
+            "until_local": _local(reason.get("until")),
+        }
+        for reason in reasons
+    ]
 
 
 def _local(iso: str | None) -> str:
@@ -241,22 +250,71 @@ def _fact_source(fact: str) -> str:
     return str(_FACT_SOURCES.get(fact.split(":", 1)[0], "")) if fact else ""
 
 
-def test_line(test: dict) -> str:
+def sampled_minutes_ago(test: dict, now: dt.datetime | None = None) -> int | None:
+    """Whole minutes from the sample the test line speaks of to ``now`` (never negative)."""
+    iso = test.get("basis_sampled_at") or test.get("last_sampled_at")
+    if not iso:
+        return None
+    elapsed = (now or timezone.now()) - dt.datetime.fromisoformat(iso)
+    return max(0, int(elapsed.total_seconds() // 60))
+
+
+def _ago(minutes: int) -> str:
+    if minutes < 1:
+        return str(_("刚刚采样"))
+    if minutes < 60:
+        return _("采样 %(n)s 分钟前") % {"n": minutes}
+    if minutes < 7 * 24 * 60:
+        return _("采样 %(n)s 小时前") % {"n": minutes // 60}
+    return _("采样 %(n)s 天前") % {"n": minutes // (24 * 60)}
+
+
+def test_line(test: dict, now: dt.datetime | None = None) -> str:
+    """One line on the test: the result, the window it is held to (24/48/72 h) and how long
+    ago the sample was taken at ``now`` (default: the present), e.g.
+    核酸 72 小时内阴性 · 采样 20 小时前."""
     state, hours = test.get("state", "none"), test.get("window_hours")
-    sampled = _local(test.get("basis_sampled_at") or test.get("last_sampled_at"))
+    minutes = sampled_minutes_ago(test, now)
+    ago = f" · {_ago(minutes)}" if minutes is not None else ""
     if state == "negative":
         if hours:
-            return _("核酸 %(h)s 小时内阴性（采样 %(t)s）") % {"h": hours, "t": sampled}
-        return _("核酸阴性（采样 %(t)s）") % {"t": sampled}
+            return _("核酸 %(h)s 小时内阴性") % {"h": hours} + ago
+        return str(_("核酸阴性")) + ago
     if state == "pending":
-        return _("核酸结果待出（采样 %(t)s）") % {"t": _local(test.get("last_sampled_at"))}
+        return str(_("核酸结果待出")) + ago
     if state == "expired":
-        return _("核酸已超 %(h)s 小时") % {"h": hours}
+        return _("核酸已超 %(h)s 小时") % {"h": hours} + ago
     if state == "positive":
         return str(_("核酸阳性"))
     if state == "invalid":
         return str(_("核酸结果无效，请重新采样"))
     return str(_("暂无核酸检测记录"))
+
+
+def advice(colour: str, reasons: list[dict]) -> str:
+    """What a red or yellow holder should do next, and until when (the latest ``until`` of the
+    reasons of that colour, Beijing time); empty for green. The page adds 12345 as a link."""
+    if colour not in (Colour.RED, Colour.YELLOW):
+        return ""
+    ends = [r.get("until") for r in reasons if r.get("colour") == colour]
+    until = "" if not ends or None in ends else _local_full(max(ends, key=_instant))
+    if colour == Colour.RED:
+        if until:
+            return _("请居家隔离至 %(t)s，不要外出，并联系所在社区。") % {"t": until}
+        return str(_("请居家隔离，不要外出，并联系所在社区；解除时间以社区通知为准。"))
+    if until:
+        return _("请居家健康监测至 %(t)s，尽快完成核酸检测，不去人员密集场所，并联系所在社区。") % {
+            "t": until
+        }
+    return str(_("请居家健康监测，尽快完成核酸检测，不去人员密集场所，并联系所在社区。"))
+
+
+def _instant(iso: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(iso)
+
+
+def _local_full(iso: str) -> str:
+    return timezone.localtime(_instant(iso)).strftime("%Y-%m-%d %H:%M")
 
 
 class HealthCodeChange(models.Model):
@@ -287,6 +345,29 @@ class HealthCodeChange(models.Model):
     def delete(self, *args, **kwargs):
         raise ValidationError("HealthCodeChange rows are append-only.")
 
+    @property
+    def cause_label(self) -> str:
+        """What set off the recompute, for the person's record (``cause`` is a log line)."""
+        for prefix, label in _CAUSE_LABELS:
+            if self.cause.startswith(prefix):
+                return str(label)
+        return str(_("状态复核"))
+
+    @property
+    def explained_reasons(self) -> list[dict]:
+        return explain_reasons(self.reasons)
+
+
+_CAUSE_LABELS = (
+    ("registration", _("注册赋码")),
+    ("lab batch", _("收到核酸检测结果")),
+    ("risk flag", _("风险人员名单更新")),
+    ("itinerary", _("行程申报或更正")),
+    ("risk area", _("风险地区调整")),
+    ("review time", _("到期自动复核")),
+    ("read past review", _("到期自动复核")),
+)
+
 
 class PersonLookup(models.Model):
     """A record that someone looked up another person (scan, verify, search). Never edited.
@@ -315,6 +396,9 @@ class PersonLookup(models.Model):
     # match no resident: still a lookup of someone, kept masked (never the full number).
     subject_masked_id = models.CharField(_("被查询证件号码（脱敏）"), max_length=32, blank=True)
     channel = models.CharField(_("渠道"), max_length=32)
+    # Where it happened, as the venue was named then (the person's record says which venue;
+    # healthcode does not import venues, and a renamed venue does not rewrite history).
+    venue_name = models.CharField(_("场所"), max_length=100, blank=True)
     looked_up_at = models.DateTimeField(_("查询时间"), default=timezone.now, db_index=True)
 
     class Meta:
@@ -335,6 +419,27 @@ class PersonLookup(models.Model):
     def __str__(self) -> str:
         subject = self.resident or self.subject_masked_id
         return f"{self.viewer or self.machine} → {subject} ({self.channel})"
+
+    @property
+    def viewer_kind(self) -> str:
+        """Who looked, as the person looked at is told: a kind of viewer, never a name."""
+        return str(VIEWER_KINDS.get(self.channel, _("其他查询")))
+
+
+# The channels every app records lookups under, as kinds of viewer a resident can understand.
+VIEWER_KINDS = {
+    "inspector_scan": _("场所检查人员反向扫码"),
+    "inspector_confirm": _("场所检查人员反向扫码"),
+    "inspector_manual": _("场所检查人员手工登记"),
+    "device": _("场所扫码设备"),
+    "elder_lookup": _("老幼助查"),
+    "proxy_scan": _("他人帮扫"),
+    "family": _("绑定的家属（代办）"),
+    "api_verify": _("卫生健康部门核验"),
+    "admin": _("卫生健康部门工作人员"),
+    "admin_search": _("卫生健康部门工作人员"),
+    "officer_trace": _("卫生健康部门流调"),
+}
 
 
 class HealthOfficer(models.Model):

@@ -7,9 +7,18 @@ from functools import reduce
 
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from healthcode import engine, tokens
-from healthcode.models import HealthCode, ItineraryStay, Resident, RiskArea, RiskFlag
+from healthcode.models import (
+    HealthCode,
+    HealthCodeChange,
+    ItineraryStay,
+    PersonLookup,
+    Resident,
+    RiskArea,
+    RiskFlag,
+)
 from nucleic.models import Sample, TestPolicy
 
 
@@ -46,6 +55,12 @@ def health_code_current(*, user, now: dt.datetime | None = None) -> HealthCode |
     return code
 
 
+def health_code_of(*, resident: Resident, now: dt.datetime | None = None) -> HealthCode:
+    """The resident's code read afresh from the database (not a copy cached on the object),
+    recomputed first if its review time has passed."""
+    return ensure_current(HealthCode.objects.get(resident_id=resident.pk), now=now)
+
+
 def ensure_current(code: HealthCode, *, now: dt.datetime | None = None) -> HealthCode:
     """``code`` itself if still current, else the freshly recomputed code."""
     from healthcode.services import healthcode_recompute_many  # services read selectors
@@ -69,6 +84,104 @@ def codes_due(*, now: dt.datetime, limit: int, lease: dt.timedelta) -> list[int]
         .order_by("review_at")
         .values_list("resident_id", flat=True)[:limit]
     )
+
+
+# --- The person's own record --------------------------------------------------------------
+RECORD_ROWS = 200  # newest first; older ones stay stored until retention removes them
+
+
+def code_changes_of(*, resident: Resident) -> list[HealthCodeChange]:
+    """Every colour or reason change of the resident's code, newest first."""
+    return list(
+        HealthCodeChange.objects.filter(health_code__resident=resident).order_by(
+            "-changed_at", "-id"
+        )[:RECORD_ROWS]
+    )
+
+
+def lookups_of(*, resident: Resident) -> list[PersonLookup]:
+    """Every recorded lookup of the resident, newest first: when, the channel (a kind of
+    viewer) and the venue. The viewer's account is not loaded: it is never shown to them."""
+    return list(
+        PersonLookup.objects.filter(resident=resident)
+        .only("channel", "venue_name", "looked_up_at")
+        .order_by("-looked_up_at", "-id")[:RECORD_ROWS]
+    )
+
+
+def fact_details(*, resident: Resident, refs) -> dict[str, str]:
+    """What each engine fact reference (``sample:12``, ``flag:7``, ``stay:3/area:2``) was, in
+    words the resident can check: the lab and the sampling time of a result, the source of a
+    risk flag, the place and time of a stay. Only the resident's own facts are read (one query
+    per kind); a reference to anything else, or to a fact since removed, gets no words."""
+    ids: dict[str, set[int]] = defaultdict(set)
+    for ref in refs:
+        for part in ref.split("/"):
+            kind, _sep, pk = part.partition(":")
+            if pk.isdigit():
+                ids[kind].add(int(pk))
+    words: dict[str, str] = {}
+    if ids["sample"]:
+        samples = Sample.objects.select_related("lab").filter(
+            pk__in=ids["sample"], id_type=resident.id_type, id_number=resident.id_number
+        )
+        for sample in samples:
+            words[f"sample:{sample.pk}"] = _("%(lab)s，%(t)s 采样，%(result)s") % {
+                "lab": sample.lab.name,
+                "t": _local_minute(sample.sampled_at),
+                "result": sample.get_result_display(),
+            }
+    if ids["flag"]:
+        flags = RiskFlag.objects.filter(
+            pk__in=ids["flag"], id_type=resident.id_type, id_number=resident.id_number
+        )
+        for flag in flags:
+            words[f"flag:{flag.pk}"] = _("来源：%(source)s，%(t)s 起") % {
+                "source": flag.source,
+                "t": _local_minute(flag.starts_at),
+            }
+    stays = {
+        stay.pk: stay
+        for stay in ItineraryStay.objects.filter(pk__in=ids["stay"], resident=resident)
+    }
+    areas = {area.pk: area for area in RiskArea.objects.filter(pk__in=ids["area"])}
+    for ref in refs:
+        stay_ref, _sep, area_ref = ref.partition("/")
+        if not stay_ref.startswith("stay:"):
+            continue
+        stay = stays.get(_ref_pk(stay_ref))
+        area = areas.get(_ref_pk(area_ref))
+        if stay is None or area is None:
+            continue
+        words[ref] = _("%(t)s 到达 %(place)s（%(level)s地区）") % {
+            "t": _local_minute(stay.arrived_at),
+            "place": area.name or area.region_code,
+            "level": area.get_level_display(),
+        }
+    return words
+
+
+def _ref_pk(ref: str) -> int | None:
+    pk = ref.partition(":")[2]
+    return int(pk) if pk.isdigit() else None
+
+
+def _local_minute(when: dt.datetime) -> str:
+    return timezone.localtime(when).strftime("%Y-%m-%d %H:%M")
+
+
+def colour_counts_by_district(*, region_codes: list[str] | None = None) -> dict:
+    """Residents by (district code, colour) now, in one grouped query; only the districts
+    these codes cover if given (a city or province code covers its districts)."""
+    from django.db.models import Count
+
+    from healthcode import regions
+
+    codes = HealthCode.objects.all()
+    if region_codes is not None:
+        codes = codes.filter(regions.covered_q("resident__region_code", region_codes))
+    rows = codes.values_list("resident__region_code", "colour").annotate(n=Count("id"))
+    return {(region, colour): n for region, colour, n in rows}
 
 
 # --- Facts for the engine ------------------------------------------------------------------

@@ -387,17 +387,23 @@ def care_mode_set(*, user: User, enabled: bool) -> None:
 
 
 def person_lookup_record(
-    *, resident: Resident, channel: str, viewer: User | None = None, machine: str = ""
+    *,
+    resident: Resident,
+    channel: str,
+    viewer: User | None = None,
+    machine: str = "",
+    venue_name: str = "",
 ) -> PersonLookup:
-    """Record that ``viewer`` (or a ``machine``) looked up ``resident``: every lookup of
-    another person is kept."""
+    """Record that ``viewer`` (or a ``machine``) looked up ``resident``, at ``venue_name`` if
+    at a venue's door: every lookup of another person is kept, and shown to them (as a kind
+    of viewer, ``PersonLookup.viewer_kind``)."""
     return PersonLookup.objects.create(
-        viewer=viewer, machine=machine, resident=resident, channel=channel
+        viewer=viewer, machine=machine, resident=resident, channel=channel, venue_name=venue_name
     )
 
 
 def person_lookup_unmatched_record(
-    *, id_number: str, channel: str, viewer=None, machine: str = ""
+    *, id_number: str, channel: str, viewer=None, machine: str = "", venue_name: str = ""
 ) -> PersonLookup:
     """A name and ID number that match no resident were still looked up (手工登记, a device
     reading an ID card): record it, with the ID number masked, never in full."""
@@ -407,6 +413,7 @@ def person_lookup_unmatched_record(
         resident=None,
         subject_masked_id=masking.mask_id_number(id_number),
         channel=channel,
+        venue_name=venue_name,
     )
 
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from healthcode import services, shown_codes, tokens
+from healthcode import regions, services, shown_codes, tokens
 from healthcode.errors import DomainError
 from healthcode.forms import RegistrationForm, RiskFlagFileForm
 from healthcode.qr import qr_png
@@ -125,3 +125,11 @@ def risk_flags_import_page(request):
         else:
             report = outcome.report()
     return render(request, "healthcode/risk_flags_import.html", {"form": form, "report": report})
+
+
+@require_GET
+def regions_json(request):
+    """The GB/T 2260 table for the region picker (public: registration needs it signed out)."""
+    response = HttpResponse(regions.table_json(), content_type="application/json; charset=utf-8")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response

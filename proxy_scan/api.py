@@ -1,4 +1,5 @@
-"""JSON API for family members (代办), mounted under /api/v1/me/family."""
+"""JSON API for family members (代办), under /api/v1/me/family, and 帮扫 at
+/api/v1/proxy-checkins."""
 
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
@@ -6,13 +7,17 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from checkins.api import PersonStatusSerializer
+from healthcode import masking
 from healthcode.api import MyCodeApi, ReasonSerializer, TestSerializer, my_code_response, test_out
 from healthcode.errors import DomainError
 from healthcode.idnumbers import IdType
+from healthcode.models import test_line
 from healthcode.selectors import ensure_current
 from proxy_scan import services
 from proxy_scan.models import Relationship
 from proxy_scan.selectors import family_binding_for, family_members_of
+from venues.selectors import VenueCodeRefused, venue_from_code
 
 
 def _holder(request):
@@ -106,3 +111,56 @@ class FamilyCodeApi(APIView):
         binding = _binding_or_404(request, binding_id)
         services.family_code_viewed(binding=binding)
         return my_code_response(ensure_current(binding.member.health_code))
+
+
+class ProxyCheckinResultSerializer(PersonStatusSerializer):
+    reasons = ReasonSerializer(many=True, required=False)
+
+
+class ProxyCheckinApi(APIView):
+    """帮扫: check someone else in at the venue a poster's code names, one of four ways —
+    ``id_card`` (name + ID number), ``citizen_card`` (name + 市民卡 number), ``paper_code``
+    (the paper code's text, as scanned), ``family`` (one of my bound members' id). The
+    check-in is that person's, with me recorded as the helper. The answer is their masked
+    identity, colour, test line and decision; the reasons only for a bound member (a
+    companion who knew a name and a number is not told which list the person is on).
+    信息不符 never says which part is wrong; nothing is recorded on any refusal."""
+
+    class ProxyCheckinInputSerializer(serializers.Serializer):
+        venue_code = serializers.CharField(max_length=300)
+        way = serializers.ChoiceField(
+            choices=services.ProxyWay.choices,
+            error_messages={"invalid_choice": _("请选择帮扫方式。")},
+        )
+        name = serializers.CharField(max_length=64, required=False, default="")
+        id_number = serializers.CharField(max_length=40, required=False, default="")
+        citizen_card = serializers.CharField(max_length=40, required=False, default="")
+        token = serializers.CharField(max_length=2000, required=False, default="")
+        binding_id = serializers.CharField(max_length=64, required=False, default="")
+
+    @extend_schema(
+        request=ProxyCheckinInputSerializer, responses={201: ProxyCheckinResultSerializer}
+    )
+    def post(self, request):
+        data = self.ProxyCheckinInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        attrs = dict(data.validated_data)
+        try:
+            venue = venue_from_code(attrs.pop("venue_code"))
+        except VenueCodeRefused as exc:
+            raise DomainError(exc.message, field="venue_code", status=404) from None
+        checkin = services.proxy_checkin(helper=request.user, venue=venue, **attrs)
+        person = checkin.resident
+        out = {
+            "name": person.masked_name,
+            "id_number": masking.mask_id_number(person.id_number),
+            "colour": checkin.colour,
+            "colour_label": checkin.get_colour_display(),
+            "test_line": test_line(checkin.test),
+            "passed": checkin.passed,
+            "decision": checkin.decision_text,
+            "checkin_id": checkin.public_id,
+        }
+        if attrs["way"] == services.ProxyWay.FAMILY:
+            out["reasons"] = checkin.reasons
+        return Response(ProxyCheckinResultSerializer(out).data, status=status.HTTP_201_CREATED)

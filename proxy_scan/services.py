@@ -321,7 +321,9 @@ def proxy_checkin(
     checkin, _new = checkin_record(
         resident=person, venue=venue, method=PROXY_METHODS[way], helper=helper, now=now
     )
-    person_lookup_record(viewer=helper, resident=person, channel=PROXY_SCAN_CHANNEL)
+    person_lookup_record(
+        viewer=helper, resident=person, channel=PROXY_SCAN_CHANNEL, venue_name=venue.full_name
+    )
     logger.info("proxy check-in checkin=%s way=%s", checkin.pk, way)
     return checkin
 

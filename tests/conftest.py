@@ -18,8 +18,13 @@ def _plain_static_storage(settings):
 
 @pytest.fixture(autouse=True)
 def _tasks_in_process_unless_a_worker_is_wanted(request):
-    """Tests run tasks in-process, on Redis as on the embedded default, so that what they
-    assert does not depend on a queue; tests marked ``celery_worker`` use the real one."""
+    """Tests run Celery tasks in-process (eager), as the embedded default does, even when
+    REDIS_URL is set: no test outside ``celery_worker`` sends a task through Redis, so what
+    they assert does not depend on a queue or a worker. Tests marked ``celery_worker`` publish
+    to the real broker (Redis) and a real worker runs them (``tests/test_celery_worker.py``).
+    Tasks enqueued after commit still wait for a commit: in a plain ``django_db`` test (one
+    transaction, never committed) they run only under
+    ``django_capture_on_commit_callbacks(execute=True)``."""
     from config.celery import app
 
     if request.node.get_closest_marker("celery_worker"):

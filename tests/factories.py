@@ -120,8 +120,11 @@ def post_result(
         ],
     )
     assert outcome.rejected == 0, outcome.errors
-    # Tests run inside a transaction that never commits, so the after-commit recompute is
-    # done here; the recompute path itself is tested with a real worker.
+    # Tests run inside a transaction that never commits, so the recompute the service
+    # enqueues after commit never runs: it is done here, by hand. The path this skips
+    # (the ingest API, the task enqueued on commit, a real worker storing the colour) is
+    # tested in tests/test_celery_worker.py (a positive posted by a lab) and
+    # tests/test_worker_failures.py.
     services.healthcode_recompute_many(
         resident_ids=services.residents_with_identities({("resident_id", id_number)}),
         cause="test result",

@@ -10,7 +10,16 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-OTHER_APPS = ("nucleic", "venues", "checkins", "proxy_scan", "tracing", "audit", "vaccination")
+OTHER_APPS = (
+    "nucleic",
+    "venues",
+    "checkins",
+    "proxy_scan",
+    "records",
+    "tracing",
+    "audit",
+    "vaccination",
+)
 ALLOWED = {"nucleic.models"}  # facts the engine reads
 
 

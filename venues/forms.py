@@ -2,7 +2,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from healthcode import idnumbers
+from healthcode import regions
 from healthcode.errors import DomainError
 from venues.models import Category, EntryRule
 from venues.services import clean_credit_code
@@ -16,7 +16,7 @@ class VenueForm(forms.Form):
         label=_("所在地行政区划代码"),
         max_length=6,
         help_text=_("6位区县代码，例如 330106（杭州市西湖区）"),
-        widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+        widget=forms.TextInput(attrs=regions.picker_attrs()),
     )
     address = forms.CharField(
         label=_("详细地址"), max_length=200, error_messages={"required": _("请填写详细地址。")}
@@ -40,7 +40,7 @@ class VenueForm(forms.Form):
         return name
 
     def clean_region_code(self):
-        return idnumbers.clean_region_code(self.cleaned_data["region_code"])
+        return regions.clean_county_code(self.cleaned_data["region_code"])
 
     def clean_credit_code(self):
         try:

@@ -131,6 +131,12 @@ class Venue(models.Model):
         return self.status == VenueStatus.APPROVED
 
     @property
+    def number(self) -> str:
+        """The short venue number printed on the poster and shown to its administrator: what
+        staff note when they register someone without a smartphone."""
+        return f"{self.pk:06d}" if self.pk else ""
+
+    @property
     def required_test_hours(self) -> int | None:
         """Hours of test the door requires; None: the person's own policy decides."""
         return int(self.entry_rule) if self.entry_rule.isdigit() else None

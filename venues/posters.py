@@ -1,11 +1,14 @@
 """The A4 venue-code poster, as PDF (vector, for printing) and PNG (300 dpi).
 
 Both draw the same layout: the venue's full name, region and address, the QR at 120 mm wide
-with its four-module quiet zone, 请扫码登记 with short instructions, the issue date and the
-poster version. Chinese text needs no system font: the PDF uses ReportLab's built-in CID font
-STSong-Light (viewers supply it), the PNG the Noto Sans SC subset shipped in static/fonts.
+with its four-module quiet zone, 请扫码登记 with short instructions, the venue number and
+无智能手机请找工作人员登记 (for people without a smartphone: staff register them by that
+number), the issue date and the poster version. Both use the Noto Sans SC subset shipped in
+static/fonts (GB 2312), embedded in the PDF, so no viewer or printer substitutes a font; a
+character outside the subset is drawn as 〓, visibly, never as a tofu box.
 """
 
+import functools
 import io
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,22 +17,22 @@ import qrcode
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from fontTools.ttLib import TTFont
+from fpdf import FPDF
 from PIL import Image, ImageDraw, ImageFont
 from qrcode.constants import ERROR_CORRECT_M
-from reportlab.lib.colors import HexColor, black, white
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-from reportlab.pdfgen import canvas
 
+from healthcode.regions import region_name
 from venues.models import Venue
 
 FONT_FILE = (
     Path(__file__).resolve().parent.parent / "static" / "fonts" / "NotoSansSC-Bold-GB2312.otf"
 )
-CID_FONT = "STSong-Light"
 BLUE = "#1769e0"
+GREY = "#4b5563"
+# Drawn for a character the font lacks (a venue name outside GB 2312): the geta mark is the
+# conventional Chinese typesetting stand-in for a missing character, visibly not a tofu box.
+MISSING = "〓"
 QR_WIDTH_MM = 120
 INSTRUCTIONS = [
     gettext_lazy("1. 打开手机相机、微信或支付宝“扫一扫”"),
@@ -38,11 +41,13 @@ INSTRUCTIONS = [
 ]
 TITLE = gettext_lazy("场所码 · 请扫码登记")
 FOOTER = gettext_lazy("数据仅用于疫情防控")
+NO_PHONE = gettext_lazy("无智能手机请找工作人员登记")
 
 
 @dataclass(frozen=True)
 class PosterText:
     name: str
+    number: str
     region: str
     address: str
     issued: str
@@ -53,12 +58,25 @@ def poster_text(venue: Venue) -> PosterText:
     issued = timezone.localtime(venue.poster_issued_at).strftime("%Y-%m-%d")
     return PosterText(
         name=venue.full_name,
-        region=_("行政区划 %(code)s · %(category)s")
-        % {"code": venue.region_code, "category": venue.get_category_display()},
+        number=_("场所编号 %(n)s") % {"n": venue.number},
+        region=_("%(region)s · %(category)s")
+        % {"region": region_name(venue.region_code), "category": venue.get_category_display()},
         address=venue.address,
         issued=_("签发日期 %(date)s") % {"date": issued},
         version=_("场所码 第 %(v)s 版 · 请勿涂改、遮挡或替换") % {"v": venue.poster_version},
     )
+
+
+@functools.lru_cache(maxsize=1)
+def font_characters() -> frozenset[str]:
+    """Every character the shipped font draws."""
+    return frozenset(map(chr, TTFont(str(FONT_FILE), lazy=True).getBestCmap()))
+
+
+def printable(text: str) -> str:
+    """``text`` with each character the font lacks replaced by MISSING (spaces kept)."""
+    drawn = font_characters()
+    return "".join(c if c in drawn or c.isspace() else MISSING for c in text)
 
 
 def qr_matrix(url: str) -> list[list[bool]]:
@@ -81,50 +99,73 @@ def _wrap(text: str, width: float, measure) -> list[str]:
 
 
 # --- PDF ------------------------------------------------------------------------------------
+PDF_FONT = "noto-sans-sc"
+A4_MM = (210, 297)
+
+
 def poster_pdf(venue: Venue, url: str) -> bytes:
-    if CID_FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(CID_FONT))
+    """The poster as a vector PDF with the Noto Sans SC subset embedded (and subset again to
+    the characters used): it prints the same on every viewer and printer. ReportLab cannot
+    embed this OpenType (CFF) font, so the page is drawn with fpdf2, as the paper codes are."""
     text = poster_text(venue)
-    buffer = io.BytesIO()
-    page_w, page_h = A4
-    pdf = canvas.Canvas(buffer, pagesize=A4, pageCompression=1)
-    pdf.setTitle(f"场所码 {text.name}")
-    pdf.setFillColor(HexColor(BLUE))
-    pdf.rect(0, page_h - 40 * mm, page_w, 40 * mm, stroke=0, fill=1)
-    pdf.setFillColor(white)
-    pdf.setFont(CID_FONT, 40)
-    pdf.drawCentredString(page_w / 2, page_h - 26 * mm, str(TITLE))
-    pdf.setFillColor(black)
-    y = page_h - 58 * mm
-    for line in _wrap(text.name, page_w - 40 * mm, lambda s: pdf.stringWidth(s, CID_FONT, 30)):
-        pdf.setFont(CID_FONT, 30)
-        pdf.drawCentredString(page_w / 2, y, line)
-        y -= 12 * mm
-    pdf.setFont(CID_FONT, 14)
-    pdf.drawCentredString(page_w / 2, y, text.region)
-    for line in _wrap(text.address, page_w - 40 * mm, lambda s: pdf.stringWidth(s, CID_FONT, 14)):
-        y -= 7 * mm
-        pdf.drawCentredString(page_w / 2, y, line)
-    _pdf_qr(pdf, qr_matrix(url), x=(page_w - QR_WIDTH_MM * mm) / 2, top=y - 6 * mm)
-    y = y - 6 * mm - QR_WIDTH_MM * mm - 10 * mm
-    pdf.setFont(CID_FONT, 15)
+    page_w, page_h = A4_MM
+    pdf = FPDF(unit="mm", format=A4_MM)
+    pdf.set_auto_page_break(False)
+    pdf.set_margins(0, 0, 0)
+    pdf.set_title(printable(f"场所码 {text.name}"))
+    pdf.set_creator("healthcode-platform")
+    pdf.add_font(PDF_FONT, fname=str(FONT_FILE))
+    pdf.add_page()
+    pdf.set_fill_color(*_rgb(BLUE))
+    pdf.rect(0, 0, page_w, 40, style="F")
+    pdf.set_text_color(255, 255, 255)
+    _pdf_centred(pdf, str(TITLE), y=20, size=40)
+    pdf.set_text_color(0, 0, 0)
+    y = 52.0
+    pdf.set_font(PDF_FONT, size=30)
+    for line in _wrap(printable(text.name), page_w - 40, pdf.get_string_width):
+        _pdf_centred(pdf, line, y=y + 5, size=30)
+        y += 12
+    _pdf_centred(pdf, text.number, y=y + 3, size=16)
+    y += 8
+    _pdf_centred(pdf, text.region, y=y + 3, size=14)
+    pdf.set_font(PDF_FONT, size=14)
+    for line in _wrap(printable(text.address), page_w - 40, pdf.get_string_width):
+        y += 7
+        _pdf_centred(pdf, line, y=y + 3, size=14)
+    y += 10
+    _pdf_qr(pdf, qr_matrix(url), x=(page_w - QR_WIDTH_MM) / 2, y=y)
+    y += QR_WIDTH_MM + 6
+    pdf.set_font(PDF_FONT, size=15)
     for line in map(str, INSTRUCTIONS):
-        pdf.drawString(45 * mm, y, line)
-        y -= 8 * mm
-    pdf.setFont(CID_FONT, 11)
-    pdf.setFillColor(HexColor("#6b7280"))
-    pdf.drawCentredString(page_w / 2, 18 * mm, f"{text.issued} · {text.version}")
-    pdf.drawCentredString(page_w / 2, 12 * mm, str(FOOTER))
-    pdf.showPage()
-    pdf.save()
-    return buffer.getvalue()
+        pdf.set_xy(45, y)
+        pdf.cell(h=7, text=printable(line))
+        y += 8
+    _pdf_centred(pdf, str(NO_PHONE), y=y + 5, size=18)
+    pdf.set_text_color(*_rgb(GREY))
+    _pdf_centred(pdf, f"{text.issued} · {text.version}", y=page_h - 18, size=11)
+    _pdf_centred(pdf, str(FOOTER), y=page_h - 12, size=11)
+    return bytes(pdf.output())
 
 
-def _pdf_qr(pdf, matrix, *, x: float, top: float) -> None:
-    module = QR_WIDTH_MM * mm / len(matrix)
-    pdf.setFillColor(black)
+def _rgb(hex_colour: str) -> tuple[int, int, int]:
+    value = hex_colour.lstrip("#")
+    return int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16)
+
+
+def _pdf_centred(pdf: FPDF, line: str, *, y: float, size: int) -> None:
+    """One line centred on the page, its middle at ``y`` mm from the top."""
+    pdf.set_font(PDF_FONT, size=size)
+    height = size * 0.45
+    pdf.set_xy(0, y - height / 2)
+    pdf.cell(w=A4_MM[0], h=height, text=printable(line), align="C")
+
+
+def _pdf_qr(pdf: FPDF, matrix: list[list[bool]], *, x: float, y: float) -> None:
+    """Black modules on the white page; the matrix's four-module border is the quiet zone."""
+    module = QR_WIDTH_MM / len(matrix)
+    pdf.set_fill_color(0, 0, 0)
     for row, cells in enumerate(matrix):
-        y = top - (row + 1) * module
         col = 0
         while col < len(cells):  # one rectangle per run of dark modules
             if not cells[col]:
@@ -133,7 +174,9 @@ def _pdf_qr(pdf, matrix, *, x: float, top: float) -> None:
             start = col
             while col < len(cells) and cells[col]:
                 col += 1
-            pdf.rect(x + start * module, y, (col - start) * module, module, stroke=0, fill=1)
+            pdf.rect(
+                x + start * module, y + row * module, (col - start) * module, module, style="F"
+            )
 
 
 # --- PNG ------------------------------------------------------------------------------------
@@ -158,12 +201,16 @@ def poster_png(venue: Venue, url: str) -> bytes:
     draw.text((width / 2, _px(20)), str(TITLE), font=font(40), fill="white", anchor="mm")
     y = _px(52)
     title = font(30)
-    for line in _wrap(text.name, width - _px(40), lambda s: draw.textlength(s, font=title)):
+    name = printable(text.name)
+    for line in _wrap(name, width - _px(40), lambda s: draw.textlength(s, font=title)):
         draw.text((width / 2, y), line, font=title, fill="black", anchor="mt")
         y += _px(12)
+    draw.text((width / 2, y), printable(text.number), font=font(16), fill="black", anchor="mt")
+    y += _px(8)
     small = font(14)
-    draw.text((width / 2, y), text.region, font=small, fill="black", anchor="mt")
-    for line in _wrap(text.address, width - _px(40), lambda s: draw.textlength(s, font=small)):
+    draw.text((width / 2, y), printable(text.region), font=small, fill="black", anchor="mt")
+    address = printable(text.address)
+    for line in _wrap(address, width - _px(40), lambda s: draw.textlength(s, font=small)):
         y += _px(7)
         draw.text((width / 2, y), line, font=small, fill="black", anchor="mt")
     y += _px(12)
@@ -178,19 +225,21 @@ def poster_png(venue: Venue, url: str) -> bytes:
     for line in map(str, INSTRUCTIONS):
         draw.text((_px(45), y), line, font=body, fill="black")
         y += _px(8)
+    no_phone = font(18)
+    draw.text((width / 2, y + _px(2)), str(NO_PHONE), font=no_phone, fill="black", anchor="mt")
     foot = font(11)
     draw.text(
         (width / 2, A4_PX[1] - _px(18)),
         f"{text.issued} · {text.version}",
         font=foot,
-        fill="#6b7280",
+        fill=GREY,
         anchor="mm",
     )
     draw.text(
         (width / 2, A4_PX[1] - _px(12)),
         str(FOOTER),
         font=foot,
-        fill="#6b7280",
+        fill=GREY,
         anchor="mm",
     )
     buffer = io.BytesIO()

@@ -1,6 +1,10 @@
-// Reverse scan: read the resident's code (camera via BarcodeDetector or the vendored jsQR,
-// or pasted), show masked identity and live status, then record the check-in with the
-// temperature band the inspector picked.
+// Reverse scan at the door. One flow for every person:
+//   scan ─(code read by the camera, or pasted + 核验)→ verdict ─(确认 / 跳过)→ scan
+//                                                   └→ invalid ─(下一位)→ scan
+// The camera and the paste field are the same entry point: a code the camera reads is put
+// into the paste field and verified exactly as a pasted one. The verdict replaces the form
+// (the person's colour over the whole screen); after 确认 or 跳过 the camera reopens by
+// itself if it was in use, else the paste field is ready for the next person.
 (function () {
   "use strict";
   var form = document.getElementById("inspect");
@@ -8,6 +12,7 @@
   var $ = function (id) { return document.getElementById(id); };
   var csrf = form.querySelector("[name=csrfmiddlewaretoken]").value;
   var colours = ["colour-green", "colour-yellow", "colour-red"];
+  var screens = ["person", "error", "done"];
   var text = JSON.parse(document.getElementById("inspect-text").textContent);
 
   function post(url, body) {
@@ -15,58 +20,183 @@
       method: "POST", credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
       body: JSON.stringify(body)
-    }).then(function (r) { return r.json().then(function (data) { return { ok: r.ok, data: data }; }); });
+    }).then(function (r) {
+      return r.json().then(function (data) { return { ok: r.ok, status: r.status, data: data }; });
+    });
   }
-  function show(id) { ["person", "error", "done"].forEach(function (x) { $(x).hidden = x !== id; }); }
-  function fail(data) {
-    // A refused code answers {"code": [message]}; other refusals {"detail": message, "code": id}.
-    var message = Array.isArray(data.code) ? data.code[0] : data.detail;
-    $("error-text").textContent = message || text.failed;
-    show("error");
+  function venueId() { return parseInt($("venue").value, 10); }
+  function venueName() { return $("venue").options[$("venue").selectedIndex].text; }
+  function show(id) {
+    screens.forEach(function (x) { $(x).hidden = x !== id; });
+    document.body.classList.toggle("door-open", id !== null);
   }
   function paint(el, colour) {
     colours.forEach(function (c) { el.classList.remove(c); });
-    el.classList.add("colour-" + colour);
+    if (colour) el.classList.add("colour-" + colour);
   }
-  function band() { return form.ownerDocument.querySelector("[name=band]:checked").value; }
-  function updateConfirm(passed) {
-    var stop = !passed || band() === "fever";
-    $("confirm").textContent = stop ? text.confirm_stop : text.confirm_pass;
-    $("confirm").className = "button " + (stop ? "danger" : "primary");
+  function paintDecision(el, passed) {
+    el.classList.toggle("door-verdict-pass", passed);
+    el.classList.toggle("door-verdict-stop", !passed);
   }
 
-  var preview = null;
+  // --- Camera -----------------------------------------------------------------------------
+  // wanted: the inspector scans with the camera (it reopens after each person);
+  // stream: the camera is open now. A scan loop ends when its stream is no longer current.
+  // held: the code the camera read last, ignored while it stays in view (the camera reopens
+  // while the person just handled may still hold up their phone); it is forgotten once no
+  // code has been seen for LOST frames in a row.
+  var LOST = 15;
+  var camera = { wanted: false, stream: null, held: null, misses: 0 };
+  function cameraStop() {
+    if (camera.stream) camera.stream.getTracks().forEach(function (t) { t.stop(); });
+    camera.stream = null;
+    $("camera").hidden = true;
+    $("camera").srcObject = null;
+    $("start-camera").textContent = text.camera_open;
+  }
+  function cameraStart() {
+    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+      camera.wanted = false;
+      $("start-camera").textContent = text.no_camera;
+      return;
+    }
+    camera.wanted = true;
+    var video = $("camera");
+    var canvas = document.createElement("canvas");
+    var detector = ("BarcodeDetector" in window) ? new window.BarcodeDetector({ formats: ["qr_code"] }) : null;
+    navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } }).then(function (stream) {
+      if (!camera.wanted || state !== "scan") {  // closed or a paste won the race meanwhile
+        stream.getTracks().forEach(function (t) { t.stop(); });
+        return;
+      }
+      camera.stream = stream;
+      video.srcObject = stream; video.hidden = false; video.play();
+      $("start-camera").textContent = text.camera_close;
+      function found(value) {  // value: the code in this frame, or null
+        if (camera.stream !== stream) return;
+        if (!value || value === camera.held) {
+          if (!value && ++camera.misses >= LOST) camera.held = null;
+          if (value) camera.misses = 0;
+          return requestAnimationFrame(frame);
+        }
+        camera.held = value;
+        camera.misses = 0;
+        $("code").value = value;
+        verify();
+      }
+      function frame() {
+        if (camera.stream !== stream) return;
+        if (video.readyState < 2) return requestAnimationFrame(frame);
+        if (detector) {
+          detector.detect(video).then(function (codes) {
+            found(codes.length ? codes[0].rawValue : null);
+          }, function () { found(null); });
+          return;
+        }
+        canvas.width = video.videoWidth; canvas.height = video.videoHeight;
+        var ctx = canvas.getContext("2d");
+        ctx.drawImage(video, 0, 0);
+        var img = ctx.getImageData(0, 0, canvas.width, canvas.height);
+        var qr = window.jsQR && window.jsQR(img.data, img.width, img.height);
+        found(qr && qr.data ? qr.data : null);
+      }
+      requestAnimationFrame(frame);
+    }).catch(function () {
+      camera.wanted = false;
+      $("start-camera").textContent = text.camera_failed;
+    });
+  }
+
+  // --- The person's verdict ---------------------------------------------------------------
+  var state = "scan";  // scan | checking | verdict | confirming | invalid | done
+  var preview = null;  // the verify answer, with the code it was for
+  function band() { return document.querySelector("[name=band]:checked").value; }
+  function renderVerdict() {
+    var fever = band() === "fever";
+    var stop = !preview.passed || fever;
+    $("p-big").textContent = stop ? text.stop : text.pass;
+    $("p-decision").textContent = fever && preview.passed ? text.fever : preview.decision;
+    paintDecision($("p-verdict"), !stop);
+    $("confirm").textContent = stop ? text.confirm_stop : text.confirm_pass;
+    $("confirm").classList.toggle("door-stop", stop);
+    $("confirm").classList.toggle("door-pass", !stop);
+  }
+  function excerpt(code) {
+    // Enough to tell what was shown (a venue poster, a link), never the whole token.
+    if (code.length <= 8) return code.slice(0, 2) + "…";
+    return code.slice(0, 6) + "…" + code.slice(-4);
+  }
+  function invalid(res, code) {
+    // A refused code: 400 {"code": [message]}, or 409 (used at another venue). Anything
+    // else (403 venue, network) is a failure of the check, not of the person's code.
+    var data = (res && res.data) || {};
+    var codeProblem = res && ((res.status === 400 && data.code) || res.status === 409);
+    var message = Array.isArray(data.code) ? data.code[0] : data.detail;
+    var title = codeProblem ? text.invalid : text.failed;
+    message = message || (res ? text.failed : text.network);
+    if (message.indexOf(title + "：") === 0) message = message.slice(title.length + 1);
+    $("error-title").textContent = title;
+    $("error-text").textContent = message;
+    $("error-code").textContent = code ? text.scanned + excerpt(code) : "";
+    $("error-code").hidden = !code;
+    $("code").value = "";
+    preview = null;
+    state = "invalid";
+    show("error");
+    $("error-next").focus();
+  }
   function verify() {
-    var body = { venue: parseInt($("venue").value, 10), code: $("code").value.trim() };
-    post(form.dataset.verify, body).then(function (res) {
-      if (!res.ok) return fail(res.data);
+    if (state !== "scan") return;
+    var code = $("code").value.trim();
+    if (!code) { $("code-error").textContent = text.empty; $("code").focus(); return; }
+    $("code-error").textContent = "";
+    state = "checking";
+    cameraStop();  // camera.wanted stays: it reopens for the next person
+    post(form.dataset.verify, { venue: venueId(), code: code }).then(function (res) {
+      if (!res.ok) return invalid(res, code);
       preview = res.data;
+      preview.code = code;
+      document.querySelector("[name=band][value=normal]").checked = true;
+      $("p-venue").textContent = venueName();
       $("p-name").textContent = preview.name;
       $("p-id").textContent = preview.id_number;
       $("p-colour").textContent = preview.colour_label;
       $("p-test").textContent = preview.test_line;
-      $("p-decision").textContent = preview.decision;
       paint($("person"), preview.colour);
-      updateConfirm(preview.passed);
+      renderVerdict();
+      state = "verdict";
       show("person");
-    });
+      $("confirm").focus();
+    }, function () { invalid(null, code); });
   }
   function confirm() {
-    var body = { venue: parseInt($("venue").value, 10), code: $("code").value.trim(),
-                 temperature_band: band() };
+    if (state !== "verdict") return;
+    state = "confirming";
+    $("confirm").disabled = true;
+    var body = { venue: venueId(), code: preview.code, temperature_band: band() };
     post(form.dataset.confirm, body).then(function (res) {
-      if (!res.ok) return fail(res.data);
-      $("done-big").textContent = res.data.passed ? text.pass : text.stop;
-      $("done-big").parentNode.className = "decision " + (res.data.passed ? "decision-pass" : "decision-stop");
-      $("done-why").textContent = res.data.decision;
-      paint($("done"), res.data.colour || "red");
-      show("done");
-    });
+      $("confirm").disabled = false;
+      if (!res.ok) return invalid(res, preview.code);
+      $("last").textContent = text.recorded + res.data.name + " · " + res.data.decision;
+      $("last").className = "door-last " + (res.data.passed ? "door-last-pass" : "door-last-stop");
+      $("last").hidden = false;
+      nextPerson();
+    }, function () { $("confirm").disabled = false; invalid(null, preview.code); });
+  }
+  // 跳过, 下一位 and after a confirm: back to scanning, nothing recorded here.
+  function nextPerson() {
+    $("code").value = "";
+    $("code-error").textContent = "";
+    preview = null;
+    state = "scan";
+    show(null);
+    if (camera.wanted) cameraStart(); else $("code").focus();
   }
 
   function manual() {
+    if (state !== "scan") return;
     var body = {
-      venue: parseInt($("venue").value, 10), name: $("m-name").value.trim(),
+      venue: venueId(), name: $("m-name").value.trim(),
       id_type: $("m-id-type").value, id_number: $("m-id").value.trim(),
       phone: $("m-phone").value.trim(),
       temperature_band: document.querySelector("[name=m-band]:checked").value
@@ -80,12 +210,17 @@
         return;
       }
       $("m-errors").textContent = "";
+      cameraStop();
+      $("done-name").textContent = res.data.name;
+      $("done-colour").textContent = res.data.colour_label;
       $("done-big").textContent = res.data.passed ? text.pass : text.stop;
-      $("done-big").parentNode.className = "decision " + (res.data.passed ? "decision-pass" : "decision-stop");
-      $("done-why").textContent = res.data.name + " · " + res.data.decision;
-      paint($("done"), res.data.colour || "red");
+      paintDecision($("done-decision"), res.data.passed);
+      $("done-why").textContent = res.data.decision;
+      paint($("done"), res.data.colour);
+      state = "done";
       show("done");
-    });
+      $("next").focus();
+    }, function () { $("m-errors").textContent = text.network; });
   }
 
   // Enter in a field must not submit the form: everything goes through the buttons.
@@ -93,44 +228,13 @@
   $("verify").addEventListener("click", verify);
   $("m-submit").addEventListener("click", manual);
   $("confirm").addEventListener("click", confirm);
+  $("skip").addEventListener("click", function () { if (state === "verdict") nextPerson(); });
+  $("error-next").addEventListener("click", nextPerson);
+  $("next").addEventListener("click", nextPerson);
   Array.prototype.forEach.call(document.querySelectorAll("[name=band]"), function (r) {
-    r.addEventListener("change", function () { if (preview) updateConfirm(preview.passed); });
+    r.addEventListener("change", function () { if (preview) renderVerdict(); });
   });
-  $("next").addEventListener("click", function () {
-    $("code").value = ""; preview = null; show(null); $("code").focus();
-  });
-
-  // Camera: scan until a code is read, then verify it.
   $("start-camera").addEventListener("click", function () {
-    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
-      $("start-camera").textContent = text.no_camera;
-      return;
-    }
-    var video = $("camera");
-    var canvas = document.createElement("canvas");
-    var detector = ("BarcodeDetector" in window) ? new window.BarcodeDetector({ formats: ["qr_code"] }) : null;
-    navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } }).then(function (stream) {
-      video.srcObject = stream; video.hidden = false; video.play();
-      function found(text) {
-        stream.getTracks().forEach(function (t) { t.stop(); });
-        video.hidden = true; $("code").value = text; verify();
-      }
-      function frame() {
-        if (video.readyState < 2) return requestAnimationFrame(frame);
-        if (detector) {
-          detector.detect(video).then(function (codes) {
-            if (codes.length) found(codes[0].rawValue); else requestAnimationFrame(frame);
-          });
-          return;
-        }
-        canvas.width = video.videoWidth; canvas.height = video.videoHeight;
-        var ctx = canvas.getContext("2d");
-        ctx.drawImage(video, 0, 0);
-        var img = ctx.getImageData(0, 0, canvas.width, canvas.height);
-        var qr = window.jsQR && window.jsQR(img.data, img.width, img.height);
-        if (qr) found(qr.data); else requestAnimationFrame(frame);
-      }
-      requestAnimationFrame(frame);
-    }).catch(function () { $("start-camera").textContent = text.camera_failed; });
+    if (camera.stream) { camera.wanted = false; cameraStop(); } else cameraStart();
   });
 })();

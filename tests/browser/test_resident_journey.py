@@ -1,18 +1,22 @@
 """A resident registers, sees the code, logs out and in again — in a real headless Chromium."""
 
+import datetime as dt
 import io
 import os
+import zoneinfo
 
 import pytest
-import zxingcpp
 from django.utils import timezone
 from PIL import Image
 
 from healthcode.models import Resident
 from healthcode.selectors import resident_from_token
 from tests.factories import registration_data
+from tests.qr import decode_qr
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 
 
 def _fill_registration(page, data):
@@ -21,7 +25,10 @@ def _fill_registration(page, data):
     page.fill("#id_id_number", data["id_number"])
     page.fill("#id_phone", data["phone"])
     page.fill("#id_nationality", data["nationality"])
-    page.fill("#id_region_code", data["region_code"])
+    code = data["region_code"]  # picked province → city → district (static/js/region-picker.js)
+    page.select_option("#id_region_code_province", code[:2])
+    page.select_option("#id_region_code_city", code[:4])
+    page.select_option("#id_region_code_county", code)
     page.fill("#id_address", data["address"])
     for answer in data["contact_history"]:
         page.check(f"input[name=contact_history][value={answer}]")
@@ -29,10 +36,10 @@ def _fill_registration(page, data):
     page.fill("#id_password_again", data["password_again"])
 
 
-def _decode_screenshot(png: bytes) -> str:
-    results = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
-    assert results, "no QR found in the screenshot"
-    return results[0].text
+def _clock_time(page) -> dt.datetime:
+    """The time the page's clock shows, read as Beijing time."""
+    shown = " ".join(page.inner_text("#clock").split())
+    return dt.datetime.strptime(shown, "%Y-%m-%d %H:%M:%S").replace(tzinfo=SHANGHAI)
 
 
 def test_register_log_in_and_show_the_code(site, phone_page, artifacts_dir):
@@ -42,11 +49,12 @@ def test_register_log_in_and_show_the_code(site, phone_page, artifacts_dir):
     page.screenshot(path=os.path.join(artifacts_dir, "register.png"), full_page=True)
 
     # A wrong check digit and no commitment: errors in Chinese next to the fields, nothing saved.
-    _fill_registration(page, {**data, "id_number": data["id_number"][:-1] + "0"})
+    wrong_check = "1" if data["id_number"][-1] != "1" else "2"
+    _fill_registration(page, {**data, "id_number": data["id_number"][:-1] + wrong_check})
     page.click("button[type=submit]")
-    assert page.locator("#id_id_number-error, .has-error .error").first.is_visible()
-    assert "校验位不正确" in page.content() or "身份证" in page.content()
-    assert "请阅读并勾选承诺" in page.content()
+    assert page.locator("#id_id_number_error").is_visible()
+    assert page.inner_text("#id_id_number_error") == "身份证号码校验位不正确，请逐位核对。"
+    assert page.inner_text("#id_commitment_error") == "请阅读并勾选承诺。"
     page.screenshot(path=os.path.join(artifacts_dir, "register-errors.png"), full_page=True)
     assert not Resident.objects.exists()
 
@@ -66,20 +74,27 @@ def test_register_log_in_and_show_the_code(site, phone_page, artifacts_dir):
     page.screenshot(path=os.path.join(artifacts_dir, "login.png"), full_page=True)
     page.fill("#id_username", data["phone"])
     page.fill("#id_password", data["password"])
+    page.clock.install()  # the code page's timers then run on a clock the test moves
     page.click("button[type=submit]")
     page.wait_for_url(f"{site}/code/")
 
-    # The clock ticks every second.
-    first = page.locator("#clock").inner_text()
-    page.wait_for_function(
-        "t => document.getElementById('clock').textContent !== t", arg=first, timeout=3000
-    )
-    page.wait_for_function("document.getElementById('qr').naturalWidth > 0")
+    # The clock ticks every second, in Beijing time: with the page's time stopped, each
+    # second let pass on it shows the next second.
+    instant = timezone.now().replace(microsecond=0) + dt.timedelta(minutes=2)
+    page.clock.pause_at(instant)
+    shown = []
+    for _ in range(3):
+        page.clock.run_for(1000)
+        shown.append(_clock_time(page))
+    assert instant <= shown[0] <= instant + dt.timedelta(seconds=1)
+    assert [t - shown[0] for t in shown] == [dt.timedelta(seconds=s) for s in range(3)]
+    page.clock.resume()
+    page.wait_for_function("() => document.getElementById('qr').naturalWidth > 0")
     shot = page.screenshot(path=os.path.join(artifacts_dir, "code-green.png"))
     assert Image.open(io.BytesIO(shot)).size == (750, 1624)  # 375×812 at 2x
 
     # The QR in the screenshot verifies back to the person who registered.
-    token = _decode_screenshot(shot)
+    token = decode_qr(shot)
     assert resident_from_token(token=token, now=timezone.now()).user.phone == data["phone"]
 
 

@@ -1,4 +1,5 @@
 import datetime as dt
+import re
 
 import pytest
 import time_machine
@@ -10,23 +11,25 @@ from tests.factories import make_resident, registration_data, resident_id
 
 pytestmark = pytest.mark.django_db
 
-# Each bad field, the message expected next to it, and what makes it bad.
+# Each bad field, what makes it bad, and (part of) the message expected next to it: specific
+# to that error, not a word the form's labels or choices show anyway (身份证, 密码, 承诺).
 BAD_FIELDS = [
     ("name", "", "请填写姓名"),
     ("name", "张三3", "姓名只能包含"),
     ("id_type", "library_card", "选择一个有效的选项"),
-    ("id_number", "11010519491231002Y", "身份证"),
+    ("id_number", "11010519491231002Y", "应为18位"),
     ("id_number", "110105194912310021", "校验位"),
     ("id_number", resident_id(birth="20991231"), "晚于今天"),
-    ("phone", "12345", "手机号码"),
+    ("phone", "12345", "请输入11位中国大陆手机号码"),
     ("nationality", "", "请填写国籍"),
     ("region_code", "1101", "6位数字"),
     ("address", "", "请填写居住地址"),
-    ("contact_history", [], "接触史"),
+    ("contact_history", [], "请选择14天内接触史"),
     ("contact_history", ["none", "abroad"], "不能与其他选项同时选择"),
-    ("password", "123", "密码"),
+    ("password", "123", "密码不能全是数字"),
+    ("password", "Xq7!kz", "密码太短：至少需要 8 个字符"),  # was English (Django 5.2's msgid)
     ("password_again", "Something-else-1!", "不一致"),
-    ("commitment", False, "承诺"),
+    ("commitment", False, "请阅读并勾选承诺"),
 ]
 
 
@@ -90,7 +93,10 @@ def test_page_each_bad_field_is_explained_and_nothing_is_saved(client, field, va
     assert field in errors, errors
     assert message in " ".join(errors[field]), errors[field]
     assert set(errors) == {field}, "only the bad field is blamed"
-    assert message in response.content.decode()
+    shown = re.findall(
+        rf'<div class="error" id="id_{field}_error">(.*?)</div>', response.content.decode()
+    )
+    assert any(message in error for error in shown), shown  # next to the field, on the page
     _nothing_saved()
 
 

@@ -189,7 +189,7 @@ def test_a_bad_check_digit_is_a_field_error_and_records_nothing(clock, staff_cli
     response = look_up(staff_client, id_number=wrong)
     html = response.content.decode()
     assert response.status_code == 200
-    assert 'id="id_id_number-error">身份证号码校验位不正确' in html
+    assert 'id="id_id_number_error"><p class="error-line">身份证号码校验位不正确' in html
     assert REFUSAL not in html
     assert not PersonLookup.objects.exists() and not ElderLookupResult.objects.exists()
 
@@ -209,8 +209,8 @@ def test_other_document_types_are_refused_with_a_clear_message(
     response = look_up(staff_client, id_type=id_type, id_number=number)
     html = response.content.decode()
     assert response.status_code == 200
-    assert f'id="id_id_type-error">{MAINLAND_ONLY}' in html
-    assert "id_id_number-error" not in html  # one message, on the document type
+    assert f'id="id_id_type_error"><p class="error-line">{MAINLAND_ONLY}' in html
+    assert "id_id_number_error" not in html  # one message, on the document type
     assert not PersonLookup.objects.exists()
 
 
@@ -226,7 +226,10 @@ def test_non_mainland_18_digit_numbers_are_refused_as_such(clock, staff_client, 
     from healthcode.idnumbers import resident_id_check_char
 
     response = look_up(staff_client, id_number=first17 + resident_id_check_char(first17))
-    assert f'id="id_id_number-error">{MAINLAND_ONLY}' in response.content.decode()
+    assert (
+        f'id="id_id_number_error"><p class="error-line">{MAINLAND_ONLY}'
+        in response.content.decode()
+    )
     assert not PersonLookup.objects.exists()
 
 

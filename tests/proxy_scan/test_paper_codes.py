@@ -8,7 +8,6 @@ import subprocess
 
 import pytest
 import time_machine
-import zxingcpp
 from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
@@ -20,6 +19,7 @@ from healthcode.models import HealthCode, PersonLookup, User
 from proxy_scan import services
 from proxy_scan.models import PaperCodeSeries
 from tests.factories import PASSWORD, add_flag, make_resident, make_venue, post_result
+from tests.qr import decode_qr, pdf_page_png
 from venues import services as venue_services
 
 pytestmark = pytest.mark.django_db
@@ -76,17 +76,6 @@ def pdf_file(tmp_path, pdf: bytes) -> str:
     return str(path)
 
 
-def decode_page_one(tmp_path, pdf: bytes) -> str:
-    png = subprocess.run(
-        ["pdftoppm", "-png", "-r", "150", "-f", "1", "-l", "1", pdf_file(tmp_path, pdf)],
-        capture_output=True,
-        check=True,
-    ).stdout
-    results = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
-    assert len(results) == 1
-    return results[0].text
-
-
 def paper_token(resident, *, now=None, version=1) -> str:
     now = now or timezone.now()
     return tokens.issue_paper(public_id=resident.public_id, version=version, now=now).token
@@ -113,13 +102,9 @@ def test_the_pdf_is_a5_with_every_font_embedded_and_no_colour_printed(client, re
     assert not re.search("绿码|黄码|红码|绿色|黄色|红色", words)
 
 
-def test_the_pdf_has_no_coloured_ink(client, resident, tmp_path):
+def test_the_pdf_has_no_coloured_ink(client, resident):
     add_flag(resident)
-    png = subprocess.run(
-        ["pdftoppm", "-png", "-r", "40", pdf_file(tmp_path, print_pdf(client, resident))],
-        capture_output=True,
-        check=True,
-    ).stdout
+    png = pdf_page_png(print_pdf(client, resident), dpi=40)
     saturation = Image.open(io.BytesIO(png)).convert("HSV").getchannel("S")
     assert saturation.getextrema()[1] < 40  # black, white and grey: no status colour
 
@@ -136,10 +121,10 @@ def test_validity_printed_follows_the_setting(client, resident, settings, tmp_pa
 
 
 # --- Scanning the print -----------------------------------------------------------------------
-def test_the_printed_qr_scans_to_the_live_colour(client, resident, inspector, tmp_path):
+def test_the_printed_qr_scans_to_the_live_colour(client, resident, inspector):
     with_test(resident)
     pdf = print_pdf(client, resident)
-    token = decode_page_one(tmp_path, pdf)
+    token = decode_qr(pdf_page_png(pdf))
     assert token.startswith("HP1.") and str(resident.public_id.hex) in token
     assert verify(inspector, token).json()["colour"] == "green"
     add_flag(resident)  # turned red after printing
@@ -322,16 +307,14 @@ def bind_elder(holder):
     )
 
 
-def test_a_holder_prints_a_members_paper_code_that_scans_to_the_member(
-    client, resident, inspector, tmp_path
-):
+def test_a_holder_prints_a_members_paper_code_that_scans_to_the_member(client, resident, inspector):
     binding = bind_elder(resident)
     client.force_login(resident.user)
     page = client.get(reverse("proxy_scan:paper"), {"member": str(binding.public_id)})
     assert page.status_code == 200 and binding.member.masked_name in page.content.decode()
     response = client.get(reverse("proxy_scan:paper-pdf"), {"member": str(binding.public_id)})
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
-    body = verify(inspector, decode_page_one(tmp_path, response.content)).json()
+    body = verify(inspector, decode_qr(pdf_page_png(response.content))).json()
     assert body["name"] == binding.member.masked_name
 
 

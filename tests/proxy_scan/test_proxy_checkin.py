@@ -308,6 +308,38 @@ def test_a_post_records_and_the_helper_sees_the_persons_result(helper_client, el
     assert helper_client.get(response["Location"]).status_code == 200
 
 
+def test_the_reason_is_shown_to_the_person_and_a_family_holder_not_a_companion(
+    resident, helper_client, elder, venue
+):
+    """A companion who typed a name and a number sees the colour and the decision, not which
+    red or yellow list the person is on; the person and a holder who picked them do."""
+    from tests.factories import add_flag
+
+    add_flag(elder, "fever_clinic")
+    reason = "14天内有发热门诊就诊记录"
+    typed = helper_client.post(
+        help_url(venue), {"way": "id_card", "name": "王秀英", "id_number": ELDER_ID}
+    )
+    page = helper_client.get(typed["Location"]).content.decode()
+    assert "黄码" in page and "禁止通行" in page and reason not in page
+    helper_client.force_login(elder.user)
+    assert reason in helper_client.get(typed["Location"]).content.decode()
+
+    holder = make_resident(name="王大明")
+    binding = services.family_member_bind(
+        holder=holder,
+        name="王秀英",
+        id_type="resident_id",
+        id_number=ELDER_ID,
+        relationship="parent",
+    )
+    helper_client.force_login(holder.user)
+    picked = helper_client.post(
+        help_url(venue), {"way": "family", "binding_id": str(binding.public_id)}
+    )
+    assert reason in helper_client.get(picked["Location"]).content.decode()
+
+
 def test_a_mismatch_on_the_page_says_xinxi_bufu_and_records_nothing(helper_client, elder, venue):
     response = helper_client.post(
         help_url(venue), {"way": "id_card", "name": "王秀华", "id_number": ELDER_ID}

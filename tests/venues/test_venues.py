@@ -1,7 +1,6 @@
 import io
 
 import pytest
-import zxingcpp
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from PIL import Image
@@ -10,6 +9,7 @@ from checkins.models import CheckIn
 from healthcode.errors import DomainError
 from healthcode.models import User
 from tests.factories import PASSWORD, make_venue
+from tests.qr import decode_qr
 from venues import codes, services
 from venues.models import DECLARATION_ALPHABET, Venue, VenueInspector
 
@@ -143,12 +143,6 @@ def test_venue_page_declares_a_venue_with_field_errors_in_chinese(client):
     assert venue.declaration_code in client.get(reverse("venues:home")).content.decode()
 
 
-def _decode(png: bytes) -> str:
-    results = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
-    assert len(results) == 1
-    return results[0].text
-
-
 def test_the_png_poster_decodes_to_the_scan_page(client, resident):
     venue = make_venue()
     client.force_login(venue.administrator)
@@ -156,29 +150,12 @@ def test_the_png_poster_decodes_to_the_scan_page(client, resident):
     assert response["Content-Type"] == "image/png"
     image = Image.open(io.BytesIO(response.content))
     assert image.size == (2480, 3508) and round(image.info["dpi"][0]) == 300
-    url = _decode(response.content)
+    url = decode_qr(response.content)
     assert url.startswith("http://testserver/v/V1.")
     client.force_login(resident.user)
     page = client.get(url.removeprefix("http://testserver"))
     assert page.status_code == 200 and venue.full_name in page.content.decode()
     assert not CheckIn.objects.exists()  # a GET never records
-
-
-def test_the_pdf_poster(client):
-    venue = make_venue()
-    client.force_login(venue.administrator)
-    response = client.get(reverse("venues:poster", args=["pdf"]))
-    assert response["Content-Type"] == "application/pdf"
-    assert response.content.startswith(b"%PDF") and b"STSong-Light" in response.content
-    assert client.get("/venue/poster.exe").status_code == 404
-
-
-def test_qr_is_at_least_10_cm_wide_with_its_quiet_zone():
-    from venues.posters import QR_WIDTH_MM, qr_matrix
-
-    matrix = qr_matrix("https://example.org/v/" + "x" * 80)
-    assert QR_WIDTH_MM >= 100
-    assert not any(matrix[0]) and not any(row[0] for row in matrix)  # the quiet zone
 
 
 def test_revoked_and_tampered_posters_are_refused_and_record_nothing(client, resident):

@@ -6,11 +6,12 @@ from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from checkins.models import Device, GridWorker
+from checkins.models import CheckIn, Device, GridWorker, Method
+from checkins.services import checkin_record
 from healthcode import services
 from healthcode.apikeys import hash_key
 from healthcode.idnumbers import IdType, resident_id_check_char
-from healthcode.models import HealthCode, HealthOfficer, Resident, User
+from healthcode.models import HealthCode, HealthOfficer, PersonLookup, Resident, User
 from nucleic import services as nucleic_services
 from nucleic.models import Lab, LabToken, TestPolicy
 from proxy_scan import services as proxy_services
@@ -27,6 +28,7 @@ INSPECTOR_PHONE = "13900000003"
 GRID_WORKER_PHONE = "13900000004"
 DEMO_DEVICE_KEY = "dev_demo_key_for_local_use_only"
 OFFICER_PHONE = "13900000001"
+SECOND_OFFICER_PHONE = "13900000005"  # approves the first officer's large traces
 DEMO_VENUE_REGION = "330106"  # 杭州市西湖区
 DEMO_VENUE_CREDIT_CODE = "91330106MA28XY0A1T"  # made up; its GB 32100 check character is right
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
@@ -146,6 +148,8 @@ class Command(BaseCommand):
         if not User.objects.filter(phone=STAFF_PHONE).exists():
             User.objects.create_superuser(phone=STAFF_PHONE, password=DEMO_PASSWORD)
         venue = self._venue()
+        self._history(venue)
+        self._visits(venue, now=now)
         self._print(venue)
 
     def _family(self) -> None:
@@ -177,6 +181,15 @@ class Command(BaseCommand):
         # Approves the venues declared in the demo venue's district at /officer/venues/.
         HealthOfficer.objects.get_or_create(
             user=officer, defaults={"region_codes": [DEMO_VENUE_REGION]}
+        )
+        second = User.objects.filter(phone=SECOND_OFFICER_PHONE).first() or (
+            User.objects.create_user(
+                phone=SECOND_OFFICER_PHONE, password=DEMO_PASSWORD, is_staff=True
+            )
+        )
+        second.groups.add(group)
+        HealthOfficer.objects.get_or_create(
+            user=second, defaults={"region_codes": [DEMO_VENUE_REGION]}
         )
 
     def _lab(self) -> LabToken:
@@ -218,12 +231,62 @@ class Command(BaseCommand):
         )
         return venue
 
+    def _history(self, venue: Venue) -> None:
+        """Something to show in 我的记录 (/me/record/): 张三 scanned at the door by the
+        inspector, the holder's elder checked in by 帮扫 from the family list."""
+        zhang = Resident.objects.get(user__phone=DEMO_RESIDENTS[0][0])
+        if not PersonLookup.objects.filter(resident=zhang).exists():
+            inspector = User.objects.get(phone=INSPECTOR_PHONE)
+            services.person_lookup_record(
+                viewer=inspector,
+                resident=zhang,
+                channel="inspector_scan",
+                venue_name=venue.full_name,
+            )
+            checkin_record(
+                resident=zhang, venue=venue, method=Method.INSPECTOR_SCAN, scanned_by=inspector
+            )
+        holder = Resident.objects.select_related("user").get(user__phone=FAMILY_HOLDER_PHONE)
+        elder = family_members_of(holder=holder).first()
+        if elder is not None and not CheckIn.objects.filter(resident=elder.member).exists():
+            proxy_services.proxy_checkin(
+                helper=holder.user, venue=venue, way="family", binding_id=str(elder.public_id)
+            )
+
+    def _visits(self, venue: Venue, *, now: dt.datetime) -> None:
+        """Two weeks of visits to the demo venue, to trace and to plot: each demo resident
+        with a log-in comes most days, 张三 and 李小红 at the same hour (tracing 张三 finds
+        李小红)."""
+        if CheckIn.objects.filter(venue=venue).count() >= 20:
+            return
+        residents = list(
+            Resident.objects.filter(user__phone__in=[p for p, *_r in DEMO_RESIDENTS]).order_by(
+                "user__phone"
+            )
+        )
+        today = timezone.localtime(now).replace(minute=0, second=0, microsecond=0)
+        visits = []
+        for days_ago in range(14, 0, -1):
+            for n, resident in enumerate(residents):
+                if (days_ago + n) % 3 == 2:
+                    continue  # not every day
+                hour = 9 + (days_ago * 5 + n * 3) % 11 if n > 1 else 10 + days_ago % 8
+                at = (
+                    today
+                    - dt.timedelta(days=days_ago)
+                    + dt.timedelta(hours=hour - today.hour, minutes=7 * n)
+                )
+                visits.append((at, resident))
+        for at, resident in sorted(visits, key=lambda visit: visit[0]):
+            checkin_record(resident=resident, venue=venue, method=Method.SELF_SCAN, now=at)
+
     def _print(self, venue: Venue) -> None:
         self.stdout.write(f"Demo log-ins (password for all: {DEMO_PASSWORD})")
-        for phone, name, _first17, _region in DEMO_RESIDENTS:
+        for phone, name, first17, _region in DEMO_RESIDENTS:
             code = HealthCode.objects.get(resident__user__phone=phone)
             self.stdout.write(
-                f"  resident  {phone}  {name}  {code.get_colour_display()}  {code.test_line}"
+                f"  resident  {phone}  {name}  {_resident_id(first17)}  "
+                f"{code.get_colour_display()}  {code.test_line}"
             )
         holder = Resident.objects.get(user__phone=FAMILY_HOLDER_PHONE)
         for binding in family_members_of(holder=holder):
@@ -234,14 +297,21 @@ class Command(BaseCommand):
                 f"{code.get_colour_display()}  /family/ and /code/?member={binding.public_id}"
             )
         self.stdout.write(
-            f"  officer   {OFFICER_PHONE}  venue approvals for {DEMO_VENUE_REGION}: "
-            "/officer/venues/; risk-flag import: /officer/risk-flags/; policies: API and /admin/"
+            f"  officer   {OFFICER_PHONE}  workbench and tracing: /officer/ (register 李小红 as a "
+            "case, trace, apply); venue approvals for "
+            f"{DEMO_VENUE_REGION}: /officer/venues/; risk-flag import: /officer/risk-flags/"
+        )
+        self.stdout.write(
+            f"  officer   {SECOND_OFFICER_PHONE}  second officer: approves large traces, /officer/"
         )
         self.stdout.write(f"  staff     {STAFF_PHONE}  (superuser: /admin/, API verify)")
         self.stdout.write(
             f"  venue     {VENUE_ADMIN_PHONE}  administrator of {venue.full_name}: /venue/"
         )
         self.stdout.write(f"  inspector {INSPECTOR_PHONE}  reverse scan: /inspect/")
+        self.stdout.write(
+            "  record    /me/record/ (any resident): colour changes, who looked, check-ins"
+        )
         self.stdout.write(f"  grid      {GRID_WORKER_PHONE}  alerts for 440300, 370100: /alerts/")
         code = codes.make(public_id=venue.public_id, version=venue.poster_version)
         self.stdout.write(f"  venue code (scan as a resident): http://127.0.0.1:8000/v/{code}")
