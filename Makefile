@@ -1,5 +1,6 @@
 # make run  — set up .venv, migrate, load demo data, serve on http://127.0.0.1:8000
 # make test — set up .venv and run the whole suite
+# make mutants — mutation testing of the core modules (slow; docs/testing.md)
 # Embedded default: SQLite in the project and Celery tasks in-process. DATABASE_URL and
 # REDIS_URL select PostgreSQL and Redis (see README.md).
 
@@ -8,7 +9,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint setup clean
+.PHONY: run test lint setup clean mutants
 
 setup: $(STAMP)
 
@@ -31,10 +32,22 @@ run: $(STAMP)
 	DEBUG=$${DEBUG:-1} $(PY) manage.py runserver 127.0.0.1:8000
 
 # The suite needs a SECRET_KEY with DEBUG off (as in production); this one is for tests only.
+TEST_ENV := SECRET_KEY=$${SECRET_KEY:-make-test-only-secret-key-7c1d0e8f2a9b4c3d5e6f7a8b9c0d1e2f3a4b} \
+	ALLOWED_HOSTS=$${ALLOWED_HOSTS:-testserver,localhost,127.0.0.1} SECURE_SSL_REDIRECT=0
+
 test: $(STAMP)
-	SECRET_KEY=$${SECRET_KEY:-make-test-only-secret-key-7c1d0e8f2a9b4c3d5e6f7a8b9c0d1e2f3a4b} \
-	ALLOWED_HOSTS=$${ALLOWED_HOSTS:-testserver,localhost,127.0.0.1} SECURE_SSL_REDIRECT=0 \
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
+
+# Mutation testing on SQLite ([tool.mutmut] in pyproject.toml says what and with which tests).
+# MUTANTS selects mutants by name, e.g. MUTANTS='healthcode.engine.*'; results are kept in
+# mutants/ between runs (rm -rf mutants to start over). Prints the score per module.
+# MUTANTS_DATABASE_URL runs them on PostgreSQL instead (one child: the children would share
+# one test database), for code that only runs there (docs/testing.md).
+MUTANT_CHILDREN ?= 2
+mutants: $(STAMP)
+	$(TEST_ENV) DATABASE_URL=$(MUTANTS_DATABASE_URL) REDIS_URL= $(VENV)/bin/mutmut run \
+	  --max-children $(if $(MUTANTS_DATABASE_URL),1,$(MUTANT_CHILDREN)) $(MUTANTS)
+	$(PY) tools/mutation_scores.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

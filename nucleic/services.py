@@ -197,9 +197,6 @@ def policy_create(
     """Add a test-validity policy. Everyone it affects is recomputed at its effective
     instant, not before: their review time is brought forward to it (the minute sweep and
     every read then recompute), or they are recomputed now if it is already in effect."""
-    clash = DomainError(_("该人群在此生效时间已有政策。"), field="effective_from")
-    if TestPolicy.objects.filter(group=group, effective_from=effective_from).exists():
-        raise clash
     try:
         with transaction.atomic():
             policy = TestPolicy.objects.create(
@@ -216,6 +213,6 @@ def policy_create(
                 from healthcode.tasks import recompute_due
 
                 publish_after_commit(recompute_due.delay, what="sweep after a policy")
-    except IntegrityError:  # the same policy posted twice at once: the constraint decided
-        raise clash from None
+    except IntegrityError:  # one per group and instant: the constraint decides
+        raise DomainError(_("该人群在此生效时间已有政策。"), field="effective_from") from None
     return policy

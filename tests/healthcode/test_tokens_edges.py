@@ -1,0 +1,200 @@
+"""Health-code and paper tokens at their exact edges, in their documented shape. Tokens are
+checked against an independent signer built from the documented salt and key, so a token that
+still round-trips but is signed differently (another key, salt or algorithm) is caught.
+Written against the surviving mutants of ``make mutants``."""
+
+import datetime as dt
+import hashlib
+import uuid
+
+import pytest
+from django.conf import settings as django_settings
+from django.core import signing
+
+from healthcode import tokens
+from healthcode.tokens import PaperClaim, TokenInvalid, TokenProblem
+
+ISSUED = dt.datetime(2026, 11, 22, 1, 0, 0, tzinfo=dt.UTC)
+SECOND = dt.timedelta(seconds=1)
+PUBLIC_ID = uuid.UUID("0123456789abcdef0123456789abcdef")
+
+
+def documented_signer(salt: str, key: str | None = None) -> signing.Signer:
+    return signing.Signer(
+        key=key or django_settings.HEALTHCODE_SIGNING_KEY, salt=salt, algorithm="sha256"
+    )
+
+
+def problem(call, *args, **kwargs) -> TokenProblem:
+    with pytest.raises(TokenInvalid) as exc:
+        call(*args, **kwargs)
+    assert str(exc.value) == exc.value.problem.value
+    return exc.value.problem
+
+
+# --- Phone tokens ------------------------------------------------------------------------------
+def test_a_token_is_the_documented_signed_text(settings):
+    settings.HEALTHCODE_TOKEN_TTL_SECONDS = 300
+    issued = tokens.issue(public_id=PUBLIC_ID, now=ISSUED + dt.timedelta(microseconds=999_999))
+    body = f"HC1.{PUBLIC_ID.hex}.{int(ISSUED.timestamp()):x}"
+    assert issued.token == documented_signer("healthcode.tokens.v1").sign(body)
+    # The issue time is whole seconds, in UTC, and the expiry is the TTL after it.
+    assert issued.issued_at == ISSUED and issued.issued_at.utcoffset() == dt.timedelta(0)
+    assert issued.expires_at == ISSUED + dt.timedelta(seconds=300)
+
+
+def test_a_token_from_the_documented_signer_is_read():
+    token = documented_signer("healthcode.tokens.v1").sign(
+        f"HC1.{PUBLIC_ID.hex}.{int(ISSUED.timestamp()):x}"
+    )
+    assert tokens.read(token, now=ISSUED) == PUBLIC_ID
+    assert tokens.read(f"  {token}\n", now=ISSUED) == PUBLIC_ID  # a scanner's stray whitespace
+    # Signed with the platform's key, the same text under another salt is not a token.
+    other_salt = documented_signer("healthcode.tokens.v2").sign(token.rsplit(":", 1)[0])
+    assert problem(tokens.read, other_salt, now=ISSUED) is TokenProblem.BAD_SIGNATURE
+
+
+def test_an_explicit_key_signs_and_reads_with_that_key():
+    issued = tokens.issue(public_id=PUBLIC_ID, now=ISSUED, key="another-key")
+    body = issued.token.rsplit(":", 1)[0]
+    assert issued.token == documented_signer("healthcode.tokens.v1", key="another-key").sign(body)
+    assert tokens.read(issued.token, now=ISSUED, key="another-key") == PUBLIC_ID
+
+
+@pytest.mark.parametrize(
+    ("skew", "accepted"),
+    [(dt.timedelta(seconds=30), True), (dt.timedelta(seconds=30, microseconds=1), False)],
+)
+def test_a_token_up_to_30_seconds_ahead_of_the_reader_is_accepted(skew, accepted):
+    token = tokens.issue(public_id=PUBLIC_ID, now=ISSUED).token
+    now = ISSUED - skew
+    if accepted:
+        assert tokens.read(token, now=now) == PUBLIC_ID
+    else:
+        assert problem(tokens.read, token, now=now) is TokenProblem.FUTURE
+
+
+@pytest.mark.parametrize("token", [None, "", "   "])
+def test_nothing_is_malformed(token):
+    assert problem(tokens.read, token, now=ISSUED) is TokenProblem.MALFORMED
+
+
+def test_each_problem_has_its_message():
+    expected = {
+        TokenProblem.MALFORMED: "无效码：不是本平台的健康码。",
+        TokenProblem.BAD_SIGNATURE: "无效码：签名校验失败，可能是伪造或被篡改的健康码。",
+        TokenProblem.EXPIRED: "已过期：该健康码图片已失效，请让本人刷新健康码。",
+        TokenProblem.FUTURE: "无效码：签发时间晚于当前时间，可能是伪造的健康码或设备时间有误。",
+        TokenProblem.UNKNOWN: "无效码：找不到该健康码对应的人员。",
+        TokenProblem.PAPER_EXPIRED: "纸质码已过期，请重新打印",
+        TokenProblem.PAPER_REVOKED: (
+            "纸质码已作废：持码人已作废此前打印的全部纸质码，请使用新打印的纸质码。"
+        ),
+    }
+    for kind, message in expected.items():
+        error = TokenInvalid(kind)
+        assert (error.problem, error.message, str(error)) == (kind, message, kind.value)
+
+
+def test_digest_is_the_first_32_hex_digits_of_the_sha256_of_the_stripped_token():
+    assert tokens.digest("HC1.abc") == hashlib.sha256(b"HC1.abc").hexdigest()[:32]
+    assert tokens.digest(" HC1.abc\n") == tokens.digest("HC1.abc")
+    assert tokens.digest(None) == tokens.digest("") == hashlib.sha256(b"").hexdigest()[:32]
+    assert tokens.digest("HC1.abd") != tokens.digest("HC1.abc")
+
+
+def test_lifetime_is_the_ttl_plus_the_allowed_skew(settings):
+    settings.HEALTHCODE_TOKEN_TTL_SECONDS = 300
+    assert tokens.lifetime() == dt.timedelta(seconds=330)
+    settings.HEALTHCODE_TOKEN_TTL_SECONDS = 60
+    assert tokens.lifetime() == dt.timedelta(seconds=90)
+
+
+# --- Paper codes -------------------------------------------------------------------------------
+def paper_body(version: int, at: dt.datetime = ISSUED) -> str:
+    return f"HP1.{PUBLIC_ID.hex}.{version}.{int(at.timestamp()):x}"
+
+
+def test_a_paper_code_is_the_documented_signed_text(settings):
+    settings.PAPER_CODE_TTL_HOURS = 336
+    issued = tokens.issue_paper(public_id=PUBLIC_ID, version=7, now=ISSUED + SECOND / 2)
+    assert issued.token == documented_signer("healthcode.tokens.paper.v1").sign(paper_body(7))
+    assert issued.issued_at == ISSUED and issued.issued_at.utcoffset() == dt.timedelta(0)
+    assert issued.expires_at == ISSUED + dt.timedelta(days=14)
+    assert tokens.paper_lifetime() == dt.timedelta(hours=336)
+
+
+def test_a_paper_code_with_an_explicit_key():
+    issued = tokens.issue_paper(public_id=PUBLIC_ID, version=2, now=ISSUED, key="another-key")
+    expected = documented_signer("healthcode.tokens.paper.v1", key="another-key")
+    assert issued.token == expected.sign(paper_body(2))
+    claim = tokens.read_paper(issued.token, now=ISSUED, key="another-key")
+    assert claim.version == 2
+    assert problem(tokens.read_paper, issued.token, now=ISSUED) is TokenProblem.BAD_SIGNATURE
+
+
+def test_reading_a_paper_code_gives_the_whole_claim():
+    token = documented_signer("healthcode.tokens.paper.v1").sign(paper_body(12))
+    claim = tokens.read_paper(f" {token} ", now=ISSUED + dt.timedelta(hours=1))
+    assert claim == PaperClaim(public_id=PUBLIC_ID, version=12, issued_at=ISSUED)
+    assert claim.issued_at.utcoffset() == dt.timedelta(0)
+
+
+@pytest.mark.parametrize(
+    ("age", "valid"),
+    [
+        (dt.timedelta(hours=24) - dt.timedelta(microseconds=1), True),
+        (dt.timedelta(hours=24), False),
+    ],
+)
+def test_a_paper_code_expires_exactly_at_its_ttl(settings, age, valid):
+    settings.PAPER_CODE_TTL_HOURS = 24
+    token = tokens.issue_paper(public_id=PUBLIC_ID, version=1, now=ISSUED).token
+    if valid:
+        assert tokens.read_paper(token, now=ISSUED + age).public_id == PUBLIC_ID
+    else:
+        assert problem(tokens.read_paper, token, now=ISSUED + age) is TokenProblem.PAPER_EXPIRED
+
+
+@pytest.mark.parametrize(
+    ("skew", "accepted"),
+    [(dt.timedelta(seconds=30), True), (dt.timedelta(seconds=30, microseconds=1), False)],
+)
+def test_a_paper_code_up_to_30_seconds_ahead_is_accepted(skew, accepted):
+    token = tokens.issue_paper(public_id=PUBLIC_ID, version=1, now=ISSUED).token
+    if accepted:
+        assert tokens.read_paper(token, now=ISSUED - skew).version == 1
+    else:
+        assert problem(tokens.read_paper, token, now=ISSUED - skew) is TokenProblem.FUTURE
+
+
+@pytest.mark.parametrize("token", [None, "", "HP1.", "HC1.x"])
+def test_a_paper_code_that_is_not_one_is_malformed(token):
+    assert problem(tokens.read_paper, token, now=ISSUED) is TokenProblem.MALFORMED
+
+
+@pytest.mark.parametrize(
+    ("text", "paper"),
+    [
+        ("HP1.abc", True),
+        ("  HP1.abc", True),
+        ("HP1abc", False),
+        ("hp1.abc", False),
+        ("HC1.abc", False),
+        ("", False),
+        (None, False),
+    ],
+)
+def test_what_claims_to_be_a_paper_code(text, paper):
+    assert tokens.is_paper(text) is paper
+    assert tokens.one_venue_token(text) == ("" if paper else text)
+
+
+def test_kinds_never_cross():
+    phone = tokens.issue(public_id=PUBLIC_ID, now=ISSUED).token
+    paper = tokens.issue_paper(public_id=PUBLIC_ID, version=1, now=ISSUED).token
+    assert problem(tokens.read_paper, phone, now=ISSUED) is TokenProblem.MALFORMED
+    assert problem(tokens.read, paper, now=ISSUED) is TokenProblem.MALFORMED
+    # Same text, the other kind's salt: the signature does not carry over.
+    forged = documented_signer("healthcode.tokens.v1").sign(paper_body(1))
+    assert problem(tokens.read_paper, forged, now=ISSUED) is TokenProblem.BAD_SIGNATURE
