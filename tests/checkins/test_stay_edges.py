@@ -59,3 +59,81 @@ def test_a_scan_that_lost_the_lock_race_ends_where_the_later_stay_begins():
     checkin_record(resident=person, venue=shop, method=Method.SELF_SCAN, now=T0 + 10 * MIN)
     late, _ = checkin_record(resident=person, venue=other, method=Method.SELF_SCAN, now=T0)
     assert late.left_at == T0 + 10 * MIN
+
+
+# --- Written against the mutants that survived in the stay code (docs/testing.md) ------------
+def test_a_stay_that_ended_by_itself_keeps_its_end_when_a_later_one_is_cut_short():
+    """Only stays still open at the new check-in end there: an older assumed stay that was
+    already over keeps its own end, though the check-in ends the open one elsewhere."""
+    person = make_resident(name="赵六")
+    shop = make_venue(full_name="超市甲", category="supermarket")  # 60 min
+    hotel = make_venue(full_name="酒店乙", category="hotel")  # 720 min
+    other = make_venue(full_name="超市丙", category="supermarket")
+    over, _ = checkin_record(resident=person, venue=shop, method=Method.SELF_SCAN, now=T0)
+    open_, _ = checkin_record(
+        resident=person, venue=hotel, method=Method.SELF_SCAN, now=T0 + 120 * MIN
+    )
+    checkin_record(resident=person, venue=other, method=Method.SELF_SCAN, now=T0 + 180 * MIN)
+    over.refresh_from_db()
+    open_.refresh_from_db()
+    assert (over.left_at, over.left_how) == (T0 + 60 * MIN, StayEnd.ASSUMED)
+    assert (open_.left_at, open_.left_how) == (T0 + 180 * MIN, StayEnd.NEXT_CHECKIN)
+
+
+def test_the_latest_stay_is_the_latest_in_time_not_the_last_written():
+    """A scan written late (it waited for the lock) is older than the stay written before
+    it: the next scan at the first venue within the window is a repeat of that one."""
+    person = make_resident(name="钱七")
+    shop = make_venue(full_name="超市甲", category="supermarket")
+    other = make_venue(full_name="超市乙", category="supermarket")
+    first, _ = checkin_record(
+        resident=person, venue=shop, method=Method.SELF_SCAN, now=T0 + 10 * MIN
+    )
+    checkin_record(resident=person, venue=other, method=Method.SELF_SCAN, now=T0)  # late
+    again, new = checkin_record(
+        resident=person, venue=shop, method=Method.SELF_SCAN, now=T0 + 12 * MIN
+    )
+    assert (again, new) == (first, False)
+
+
+def test_a_late_written_scan_at_the_same_venue_keeps_its_assumed_stay():
+    """The cap for a scan written late is the next check-in at ANOTHER venue; a later row of
+    the same visit does not cut it short."""
+    person = make_resident(name="孙八")
+    shop = make_venue(full_name="超市甲", category="supermarket")  # 60 min
+    checkin_record(resident=person, venue=shop, method=Method.SELF_SCAN, now=T0 + 10 * MIN)
+    late, new = checkin_record(
+        resident=person,
+        venue=shop,
+        method=Method.INSPECTOR_SCAN,
+        temperature_band="normal",
+        now=T0,
+    )
+    assert new and late.left_at == T0 + 60 * MIN
+
+
+def test_a_late_leave_is_capped_by_my_next_check_in_not_someone_elses():
+    person, other_person = make_resident(name="李四"), make_resident(name="周九")
+    shop = make_venue(full_name="超市甲", category="supermarket")
+    other = make_venue(full_name="超市乙", category="supermarket")
+    mine, _ = checkin_record(resident=person, venue=shop, method=Method.SELF_SCAN, now=T0)
+    checkin_record(resident=other_person, venue=other, method=Method.SELF_SCAN, now=T0 + 90 * MIN)
+    checkin_checkout(checkin=mine, now=T0 + 120 * MIN)
+    mine.refresh_from_db()
+    assert (mine.left_at, mine.left_how) == (T0 + 120 * MIN, StayEnd.CHECKOUT)
+
+
+def test_my_leave_and_my_exit_scan_end_only_my_stays():
+    person, other_person = make_resident(name="李四"), make_resident(name="周九")
+    shop = make_venue(full_name="超市甲", category="supermarket")
+    mine, _ = checkin_record(resident=person, venue=shop, method=Method.SELF_SCAN, now=T0)
+    theirs, _ = checkin_record(
+        resident=other_person, venue=shop, method=Method.SELF_SCAN, now=T0 + MIN
+    )
+    checkin_checkout(checkin=mine, now=T0 + 10 * MIN)
+    theirs.refresh_from_db()
+    assert (theirs.left_at, theirs.left_how) == (T0 + 61 * MIN, StayEnd.ASSUMED)
+    stranger = make_resident(name="吴十")
+    assert checkout_at_venue(resident=stranger, venue=shop, now=T0 + 20 * MIN) is None
+    theirs.refresh_from_db()
+    assert theirs.left_how == StayEnd.ASSUMED
