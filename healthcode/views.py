@@ -9,6 +9,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -39,8 +40,21 @@ def register(request):
             form.add_error(exc.field, exc.message)
         else:
             login(request, resident.user, backend="django.contrib.auth.backends.ModelBackend")
-            return redirect("healthcode:code")
-    return render(request, "healthcode/register.html", {"form": form})
+            return redirect(_safe_next(request) or "healthcode:code")
+    return render(
+        request, "healthcode/register.html", {"form": form, "next": _safe_next(request) or ""}
+    )
+
+
+def _safe_next(request) -> str | None:
+    """Where a new resident goes after registering: back to the poster they scanned (the
+    log-in page passes it on), if it is a path on this site; else their code."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return None
 
 
 @never_cache

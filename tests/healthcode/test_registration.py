@@ -1,5 +1,6 @@
 import datetime as dt
 import re
+from urllib.parse import quote
 
 import pytest
 import time_machine
@@ -180,3 +181,28 @@ def test_login_by_phone_and_logout(client):
     assert response.status_code == 302 and response["Location"] == reverse("healthcode:code")
     assert client.post(reverse("logout")).status_code == 302
     assert client.get(reverse("healthcode:code")).status_code == 302  # back to log-in
+
+
+def test_a_resident_who_registers_from_a_poster_goes_back_to_it(client):
+    """The log-in page (reached from a poster) passes the poster on to registration; after
+    registering the new resident lands on the poster's page, not on their code."""
+    from tests.factories import make_venue
+    from venues import codes
+
+    venue = make_venue(full_name="西湖区文三路联华超市")
+    poster = f"/v/{codes.make(public_id=venue.public_id, version=venue.poster_version)}"
+    login_page = client.get(reverse("login"), {"next": poster}).content.decode()
+    register_url = f"{reverse('healthcode:register')}?next={quote(poster, safe='')}"
+    assert register_url in login_page
+    page = client.get(register_url).content.decode()
+    assert f'name="next" value="{poster}"' in page
+    data = {k: v for k, v in registration_data().items() if v is not False}
+    response = client.post(register_url, data)
+    assert response.status_code == 302 and response["Location"] == poster
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/v/x", "//evil.example/", "javascript:1"])
+def test_registration_never_sends_a_new_resident_off_site(client, target):
+    data = {k: v for k, v in registration_data().items() if v is not False}
+    response = client.post(f"{reverse('healthcode:register')}", {**data, "next": target})
+    assert response.status_code == 302 and response["Location"] == reverse("healthcode:code")
