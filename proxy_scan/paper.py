@@ -18,13 +18,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from fpdf import FPDF
 
-from venues.posters import FONT_FILE, qr_matrix
+from venues.posters import FONT_FILE, PDF_FONT, pdf_qr, qr_matrix
 
 A5_MM = (148, 210)
 # 95 mm for about 50 modules (quiet zone included): nearly 2 mm a module, read at arm's length
 # by phone cameras and door scanners even from a worn print.
 QR_WIDTH_MM = 95
-FONT = "noto-sans-sc"
 NOTICE = gettext_lazy("此码仅用于核验，颜色以扫码结果为准")
 TITLE = gettext_lazy("纸质健康码")
 GREY = (90, 90, 90)
@@ -56,13 +55,13 @@ def paper_pdf(*, token: str, text: PaperText) -> bytes:
     pdf.set_margins(10, 10, 10)
     pdf.set_title(str(TITLE))
     pdf.set_creator("healthcode-platform")
-    pdf.add_font(FONT, fname=str(FONT_FILE))  # subset and embedded on output
+    pdf.add_font(PDF_FONT, fname=str(FONT_FILE))  # subset and embedded on output
     pdf.add_page()
     width = A5_MM[0]
     _centred(pdf, str(TITLE), y=12, size=24)
     _centred(pdf, text.name, y=26, size=18)
     _centred(pdf, text.id_number, y=35, size=14)
-    _qr(pdf, qr_matrix(token), x=(width - QR_WIDTH_MM) / 2, y=45)
+    pdf_qr(pdf, qr_matrix(token), x=(width - QR_WIDTH_MM) / 2, y=45, width_mm=QR_WIDTH_MM)
     y = 45 + QR_WIDTH_MM + 4
     _centred(pdf, str(NOTICE), y=y, size=14)
     _centred(pdf, text.printed, y=y + 11, size=12)
@@ -74,23 +73,6 @@ def paper_pdf(*, token: str, text: PaperText) -> bytes:
 
 
 def _centred(pdf: FPDF, line: str, *, y: float, size: int) -> None:
-    pdf.set_font(FONT, size=size)
+    pdf.set_font(PDF_FONT, size=size)
     pdf.set_xy(0, y)
     pdf.cell(w=A5_MM[0], h=size * 0.45, text=line, align="C")
-
-
-def _qr(pdf: FPDF, matrix: list[list[bool]], *, x: float, y: float) -> None:
-    """Black modules on the white page; the matrix's four-module border is the quiet zone."""
-    module = QR_WIDTH_MM / len(matrix)
-    pdf.set_fill_color(0, 0, 0)
-    for row, cells in enumerate(matrix):
-        col = 0
-        while col < len(cells):  # one rectangle per run of dark modules
-            if not cells[col]:
-                col += 1
-                continue
-            start = col
-            while col < len(cells) and cells[col]:
-                col += 1
-            top = y + row * module
-            pdf.rect(x + start * module, top, (col - start) * module, module, style="F")

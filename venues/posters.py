@@ -134,7 +134,7 @@ def poster_pdf(venue: Venue, url: str) -> bytes:
         y += 7
         _pdf_centred(pdf, line, y=y + 3, size=14)
     y += 10
-    _pdf_qr(pdf, qr_matrix(url), x=(page_w - QR_WIDTH_MM) / 2, y=y)
+    pdf_qr(pdf, qr_matrix(url), x=(page_w - QR_WIDTH_MM) / 2, y=y, width_mm=QR_WIDTH_MM)
     y += QR_WIDTH_MM + 6
     pdf.set_font(PDF_FONT, size=15)
     for line in map(str, INSTRUCTIONS):
@@ -161,9 +161,10 @@ def _pdf_centred(pdf: FPDF, line: str, *, y: float, size: int) -> None:
     pdf.cell(w=A4_MM[0], h=height, text=printable(line), align="C")
 
 
-def _pdf_qr(pdf: FPDF, matrix: list[list[bool]], *, x: float, y: float) -> None:
-    """Black modules on the white page; the matrix's four-module border is the quiet zone."""
-    module = QR_WIDTH_MM / len(matrix)
+def pdf_qr(pdf: FPDF, matrix: list[list[bool]], *, x: float, y: float, width_mm: float) -> None:
+    """Black modules on the white page, ``width_mm`` wide; the matrix's four-module border is
+    the quiet zone. Shared by the posters and the paper health codes."""
+    module = width_mm / len(matrix)
     pdf.set_fill_color(0, 0, 0)
     for row, cells in enumerate(matrix):
         col = 0
