@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "proxy_scan",
     "records",
     "tracing",
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -348,6 +349,10 @@ TRACE_APPROVAL_THRESHOLD = env_int("TRACE_APPROVAL_THRESHOLD", 50, minimum=0)
 # A close contact's red lasts this many days from the apply (medical observation), unless
 # withdrawn earlier or renewed.
 TRACE_CLOSE_CONTACT_DAYS = env_int("TRACE_CLOSE_CONTACT_DAYS", 7, minimum=1)
+
+# The audit trail (audit/) is kept longer than what it records; its table refuses to delete
+# rows younger than 90 days whatever this says (audit.models.AUDIT_DELETE_FLOOR_DAYS).
+AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 365, minimum=90)
 
 # --- Request size ---------------------------------------------------------------------------
 # The largest request body accepted, in bytes (config.middleware.BodySizeLimitMiddleware
