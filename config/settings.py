@@ -114,6 +114,16 @@ DATABASES = {
         env_str("DATABASE_URL") or "sqlite:///db.sqlite3", base_dir=BASE_DIR
     )
 }
+# A read replica for officers' heavy reads (config/db_router.py; docs/scaling.md). Its tests
+# point it at the primary's test database, as a mirror.
+if env_str("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = {
+        **parse_database_url(env_str("DATABASE_REPLICA_URL"), base_dir=BASE_DIR),
+        "TEST": {"MIRROR": "default"},
+    }
+DATABASE_ROUTERS = ["config.db_router.ReplicaRouter"]
+# After an officer writes, their reads stay on the primary this long (longer than lag).
+REPLICA_PIN_SECONDS = env_int("REPLICA_PIN_SECONDS", 10, minimum=1)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts -------------------------------------------------------------------------------

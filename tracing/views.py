@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from config.db_router import pins_primary, reads_from_replica
 from healthcode import regions
 from healthcode.errors import DomainError
 from healthcode.models import Resident
@@ -31,6 +32,7 @@ def _officer_or_404(request):
 @never_cache
 @login_required
 @require_GET
+@reads_from_replica
 def workbench(request):
     officer = _officer_or_404(request)
     venue = selectors.officer_venue(officer=officer, venue_id=request.GET.get("venue", ""))
@@ -86,6 +88,7 @@ def _plots(officer, venue=None) -> dict:
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
+@pins_primary
 def case_new(request):
     _officer_or_404(request)
     form = CaseForm(request.POST or None)
@@ -115,6 +118,7 @@ def case_new(request):
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
+@pins_primary
 def case_page(request, public_id):
     _officer_or_404(request)
     case = selectors.case_for(public_id=public_id)
@@ -132,6 +136,7 @@ def case_page(request, public_id):
 @never_cache
 @login_required
 @require_GET
+@reads_from_replica
 def trace_page(request, public_id):
     _officer_or_404(request)
     trace = _trace_or_404(public_id)
@@ -172,6 +177,7 @@ def _trace_render(request, trace, *, form=None, error="", status=200):
 
 @login_required
 @require_POST
+@pins_primary
 def trace_apply(request, public_id):
     _officer_or_404(request)
     trace = _trace_or_404(public_id)
@@ -197,6 +203,7 @@ def _application_or_404(application_id) -> Application:
 
 @login_required
 @require_POST
+@pins_primary
 def application_approve(request, application_id):
     _officer_or_404(request)
     application = _application_or_404(application_id)
@@ -211,6 +218,7 @@ def application_approve(request, application_id):
 
 @login_required
 @require_POST
+@pins_primary
 def application_withdraw(request, application_id):
     _officer_or_404(request)
     application = _application_or_404(application_id)
@@ -249,6 +257,7 @@ def _uuid(value: str) -> bool:
 @never_cache
 @login_required
 @require_GET
+@reads_from_replica
 def trace_export(request, public_id):
     _officer_or_404(request)
     trace = _trace_or_404(public_id)
