@@ -20,7 +20,7 @@ from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
-from audit.models import AuditEvent
+from audit.models import AUDIT_DELETE_FLOOR_DAYS, AuditEvent
 from checkins.models import CheckIn, Method
 from healthcode import engine, lockout, tokens
 from healthcode.models import ItineraryStay, RiskArea, RiskFlag
@@ -150,9 +150,14 @@ def _login_failures_expired(now, period) -> QuerySet:
     )
 
 
+def _audit_period() -> dt.timedelta:
+    # On PostgreSQL the table's trigger refuses to delete rows younger than the floor; the
+    # setting's minimum keeps it from being shorter, and so does this (a run asking for less
+    # would fail on the trigger and leave the rest of the trail untouched).
+    return dt.timedelta(days=max(settings.AUDIT_RETENTION_DAYS, AUDIT_DELETE_FLOOR_DAYS))
+
+
 def _audit_expired(now, period) -> QuerySet:
-    # On PostgreSQL the table's trigger refuses rows younger than AUDIT_DELETE_FLOOR_DAYS;
-    # AUDIT_RETENTION_DAYS may not be shorter (its minimum in config/settings.py).
     return AuditEvent.objects.filter(at__lt=now - period)
 
 
@@ -203,7 +208,7 @@ REGISTRY: tuple[DataClass, ...] = (
         _days("RETENTION_DAYS_LOGIN_FAILURES"),
         _login_failures_expired,
     ),
-    DataClass("audit", _("审计记录"), _days("AUDIT_RETENTION_DAYS"), _audit_expired),
+    DataClass("audit", _("审计记录"), _audit_period, _audit_expired),
 )
 
 
