@@ -31,16 +31,19 @@ from venues.models import EntryRule
 
 @dataclass(frozen=True)
 class DataClass:
-    key: str  # in logs and the task's result
+    key: str  # in logs, the task's result and the README's table
     label: str  # 中文, for people
-    period: Callable[[], dt.timedelta]  # read at each run: settings may change in tests
+    setting: str  # the setting that holds the period in days ("" when a rule fixes it)
     expired: Callable[[dt.datetime, dt.timedelta], QuerySet]  # (now, period) -> rows past it
     # pks among ``rows`` (expired ones, one chunk) that still decide a colour or a door
     deciding: Callable[[QuerySet, dt.datetime], set[int]] | None = None
+    fixed_period: Callable[[], dt.timedelta] | None = None  # instead of the setting
 
-
-def _days(setting: str) -> Callable[[], dt.timedelta]:
-    return lambda: dt.timedelta(days=getattr(settings, setting))
+    def period(self) -> dt.timedelta:
+        """Read at each run (a changed setting applies at the next)."""
+        if self.fixed_period is not None:
+            return self.fixed_period()
+        return dt.timedelta(days=getattr(settings, self.setting))
 
 
 # --- Check-ins and stays ------------------------------------------------------------------
@@ -163,54 +166,65 @@ def _audit_expired(now, period) -> QuerySet:
 
 # Order matters where one class holds another: results before the batches they point at.
 REGISTRY: tuple[DataClass, ...] = (
-    DataClass("checkins", _("扫码登记与停留"), _days("RETENTION_DAYS_CHECKINS"), _checkins_expired),
+    DataClass(
+        "checkins",
+        _("扫码登记与停留"),
+        "RETENTION_DAYS_CHECKINS",
+        _checkins_expired,
+    ),
     DataClass(
         "proxy_checkins",
         _("帮扫与家庭成员代扫登记"),
-        _days("RETENTION_DAYS_PROXY_CHECKINS"),
+        "RETENTION_DAYS_PROXY_CHECKINS",
         _proxy_checkins_expired,
     ),
     DataClass(
         "itinerary_stays",
         _("申报行程"),
-        _days("RETENTION_DAYS_ITINERARY"),
+        "RETENTION_DAYS_ITINERARY",
         _itinerary_expired,
         _itinerary_deciding,
     ),
     DataClass(
-        "lab_results", _("核酸检测结果"), _days("RETENTION_DAYS_LAB_RESULTS"), _samples_expired
+        "lab_results",
+        _("核酸检测结果"),
+        "RETENTION_DAYS_LAB_RESULTS",
+        _samples_expired,
     ),
     DataClass(
         "lab_batches",
         _("检测机构原始上传批次"),
-        _days("RETENTION_DAYS_LAB_BATCHES"),
+        "RETENTION_DAYS_LAB_BATCHES",
         _batches_expired,
     ),
-    # vaccination/: its raw dose batches go here, after the doses' own entry, as lab results
-    # and batches above: DataClass("vaccination_doses", …, _days("RETENTION_DAYS_VACCINATION"),
-    # expired=doses past the period except those a venue's vaccination rule still reads),
-    # then DataClass("vaccination_batches", …) for uploads no kept dose points at.
+    # vaccination/ (not yet merged): its entries go here, as lab results and batches above —
+    # DataClass("vaccination_doses", _("疫苗接种记录"), "RETENTION_DAYS_VACCINATION", expired=
+    # doses past the period except those a venue's vaccination rule still reads), then
+    # DataClass("vaccination_batches", …) for raw uploads no kept dose points at.
     DataClass(
         "risk_flags",
         _("风险人员标记（已结束）"),
-        _days("RETENTION_DAYS_RISK_FLAGS"),
+        "RETENTION_DAYS_RISK_FLAGS",
         _flags_expired,
     ),
     DataClass(
         "elder_lookup_results",
         _("老幼助查结果"),
-        lambda: ELDER_LOOKUP_RESULT_LIFETIME,
+        "",  # seed 001: the page closes after 10 s; the server's copy lives as long
         _elder_results_expired,
+        fixed_period=lambda: ELDER_LOOKUP_RESULT_LIFETIME,
     ),
     DataClass(
         "login_failures",
         _("登录失败记录"),
-        _days("RETENTION_DAYS_LOGIN_FAILURES"),
+        "RETENTION_DAYS_LOGIN_FAILURES",
         _login_failures_expired,
     ),
-    DataClass("audit", _("审计记录"), _audit_period, _audit_expired),
+    DataClass(
+        "audit",
+        _("审计记录"),
+        "AUDIT_RETENTION_DAYS",
+        _audit_expired,
+        fixed_period=_audit_period,
+    ),
 )
-
-
-def by_key(key: str) -> DataClass:
-    return next(c for c in REGISTRY if c.key == key)

@@ -3,6 +3,7 @@ personal data, and beat runs it nightly at 03:30 Beijing time."""
 
 import datetime as dt
 import logging
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -103,3 +104,15 @@ def test_beat_runs_it_every_night_at_half_past_three_beijing_time():
     assert entry["task"] in app.tasks
     assert entry["schedule"] == crontab(hour=3, minute=30)
     assert django_settings.CELERY_TIMEZONE == "Asia/Shanghai"
+
+
+def test_the_readme_lists_every_data_class_with_its_setting():
+    readme = (Path(django_settings.BASE_DIR) / "README.md").read_text(encoding="utf-8")
+    table = readme.split("## Retention", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in table.splitlines() if line.startswith("| ") and "`" in line]
+    assert len(rows) == len(REGISTRY)
+    for row, data_class in zip(rows, REGISTRY, strict=True):
+        assert f"(`{data_class.key}`)" in row
+        assert (f"`{data_class.setting}`" if data_class.setting else "| none |") in row
+        if data_class.setting:
+            assert f"| {getattr(django_settings, data_class.setting)} days" in row
