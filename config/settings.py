@@ -7,6 +7,7 @@ selects a real Celery broker and a shared cache.
 
 from pathlib import Path
 
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
@@ -69,6 +70,7 @@ INSTALLED_APPS = [
     "records",
     "tracing",
     "audit",
+    "retention",
 ]
 
 MIDDLEWARE = [
@@ -233,6 +235,11 @@ CELERY_BEAT_SCHEDULE = {
     "recompute-due": {"task": "healthcode.tasks.recompute_due", "schedule": 60.0},
     # The officers' workbench plots residents by colour per district over days.
     "colour-counts": {"task": "tracing.tasks.colour_counts_snapshot", "schedule": 3600.0},
+    # Personal data past its period goes at night, Beijing time (CELERY_TIMEZONE); bulk queue.
+    "retention": {
+        "task": "retention.tasks.retention_purge",
+        "schedule": crontab(hour=3, minute=30),
+    },
 }
 
 # --- API ------------------------------------------------------------------------------------
@@ -363,6 +370,18 @@ TRACE_CLOSE_CONTACT_DAYS = env_int("TRACE_CLOSE_CONTACT_DAYS", 7, minimum=1)
 # The audit trail (audit/) is kept longer than what it records; its table refuses to delete
 # rows younger than 90 days whatever this says (audit.models.AUDIT_DELETE_FLOOR_DAYS).
 AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 365, minimum=90)
+
+# --- Retention (retention/registry.py; the README's table lists every class) ---------------
+# Days each kind of personal data is kept past its time (a stay's end, a result's report, a
+# flag's end); the nightly run never deletes what still decides a colour or a door. Check-ins,
+# stays and itineraries keep at least the 14 days an itinerary and a trace look back over.
+RETENTION_DAYS_CHECKINS = env_int("RETENTION_DAYS_CHECKINS", 28, minimum=14)
+RETENTION_DAYS_PROXY_CHECKINS = env_int("RETENTION_DAYS_PROXY_CHECKINS", 28, minimum=14)
+RETENTION_DAYS_ITINERARY = env_int("RETENTION_DAYS_ITINERARY", 28, minimum=14)
+RETENTION_DAYS_LAB_RESULTS = env_int("RETENTION_DAYS_LAB_RESULTS", 28, minimum=1)
+RETENTION_DAYS_LAB_BATCHES = env_int("RETENTION_DAYS_LAB_BATCHES", 28, minimum=1)
+RETENTION_DAYS_RISK_FLAGS = env_int("RETENTION_DAYS_RISK_FLAGS", 28, minimum=1)
+RETENTION_DAYS_LOGIN_FAILURES = env_int("RETENTION_DAYS_LOGIN_FAILURES", 28, minimum=1)
 
 # --- Request size ---------------------------------------------------------------------------
 # The largest request body accepted, in bytes (config.middleware.BodySizeLimitMiddleware
