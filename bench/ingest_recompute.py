@@ -156,6 +156,7 @@ def start_worker(workers: int):
             "-A",
             "config",
             "worker",
+            "--queues=recompute",  # where a batch's recompute tasks go (config/settings.py)
             "--pool=prefork",
             f"--concurrency={workers}",
             "--loglevel=WARNING",
@@ -207,7 +208,8 @@ def main():
     copy_s = copy_baseline(records)
     from config.celery import app
 
-    app.control.purge()
+    with app.connection_for_write() as connection:
+        connection.default_channel.queue_purge("recompute")
     # Phase 1: ingest alone; its recompute tasks wait in Redis (no worker yet).
     started = time.perf_counter()
     for start in range(0, args.n, BATCH):
@@ -223,7 +225,7 @@ def main():
         # Poll cheaply: first the queue's length in Redis, then (a full scan of the codes)
         # the count of current statuses, only once the queue is drained.
         broker = redis.Redis.from_url(ENV["REDIS_URL"])
-        while broker.llen("celery"):
+        while broker.llen("recompute"):
             time.sleep(0.05)
         while HealthCode.objects.filter(test__state="negative").count() < args.n:
             time.sleep(0.05)

@@ -1,4 +1,6 @@
-"""The Celery app. Workers: ``celery -A config worker``; schedule: ``celery -A config beat``."""
+"""The Celery app. Workers, one per queue group (routes: the Celery block of config/settings.py):
+``celery -A config worker -Q recompute`` and ``celery -A config worker -Q bulk,default``;
+schedule: ``celery -A config beat``."""
 
 import os
 

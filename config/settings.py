@@ -230,6 +230,28 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # killed mid-chunk, a broker that was down. Longer than a healthy queue's delay (seconds),
 # short enough that a lost task is recovered within about two sweeps.
 RECOMPUTE_LEASE_SECONDS = env_int("RECOMPUTE_LEASE_SECONDS", 60, minimum=10)
+# Queues keep the door first. Nothing a door waits on goes through Celery: a check-in or a
+# device's verify recomputes a due code inline (healthcode.selectors.ensure_current) and
+# writes its grid workers' alerts in its own transaction (checkins.services._raise_alerts),
+# and CSV exports and posters are streamed by their views. So no task needs a fast lane; the
+# queues keep slow work from starving short work: a city's recompute backlog (minutes) must
+# not hold an officer's trace (seconds) behind it. Every task of ours is routed here by name;
+# tests/test_queues.py fails on one that is not, and on a queue no compose worker consumes.
+# An alert or export task added later gets its own queue and worker group here and in
+# docker-compose.yml (worker-bulk is the place for a small one).
+CELERY_TASK_DEFAULT_QUEUE = "default"  # only unrouted tasks, which the test forbids
+CELERY_TASK_ROUTES = {
+    # A batch's, a risk list's or a policy's residents, 500 ids a task: the bulk of all work.
+    "healthcode.tasks.recompute_codes": {"queue": "recompute"},
+    # The minute sweep queues behind the recomputes already waiting, on purpose: on its own
+    # fast queue it would run while they wait, find their codes still due past the lease and
+    # queue them all a second time, growing the backlog it means to drain.
+    "healthcode.tasks.recompute_due": {"queue": "recompute"},
+    # An officer's trace: seconds of reading check-ins; its page polls until it is done.
+    "tracing.tasks.trace_run": {"queue": "bulk"},
+    # Hourly count of colours per district for the workbench; nobody waits on it.
+    "tracing.tasks.colour_counts_snapshot": {"queue": "bulk"},
+}
 CELERY_BEAT_SCHEDULE = {
     # Statuses change by time alone (a window lapses, a flag ends, a policy takes effect).
     "recompute-due": {"task": "healthcode.tasks.recompute_due", "schedule": 60.0},

@@ -167,8 +167,34 @@ def real_broker_env(django_db_setup, django_db_blocker):
     }
 
 
-def start_celery_worker(env: dict, name: str, *, pool: str = "threads", concurrency: int = 4):
-    """Start ``celery -A config worker`` and wait until it answers a ping."""
+def celery_queues() -> list[str]:
+    """Every queue a task of ours can land on: the routed ones and the default."""
+    from django.conf import settings
+
+    routed = {route["queue"] for route in settings.CELERY_TASK_ROUTES.values()}
+    return sorted(routed | {settings.CELERY_TASK_DEFAULT_QUEUE})
+
+
+def purge_queues() -> None:
+    """Drop every waiting message of every queue (``control.purge`` knows only the queues
+    this process has declared so far)."""
+    from config.celery import app
+
+    with app.connection_for_write() as connection:
+        for queue in celery_queues():
+            connection.default_channel.queue_purge(queue)
+
+
+def start_celery_worker(
+    env: dict,
+    name: str,
+    *,
+    pool: str = "threads",
+    concurrency: int = 4,
+    queues: list[str] | None = None,
+):
+    """Start ``celery -A config worker`` on ``queues`` (all of them unless given) and wait
+    until it answers a ping."""
     import subprocess
     import sys
     import time
@@ -183,6 +209,7 @@ def start_celery_worker(env: dict, name: str, *, pool: str = "threads", concurre
             "-A",
             "config",
             "worker",
+            f"--queues={','.join(queues or celery_queues())}",
             f"--pool={pool}",
             f"--concurrency={concurrency}",
             "--loglevel=WARNING",
@@ -215,13 +242,34 @@ def stop_process(process) -> None:
 
 @pytest.fixture(scope="session")
 def celery_worker(real_broker_env):
-    """A real ``celery -A config worker`` process on Redis, reading the test database, for the
-    whole session. Tests that use it must be ``django_db(transaction=True)`` so the worker
-    sees committed rows."""
-    from config.celery import app
-
-    app.control.purge()
+    """A real ``celery -A config worker`` process on Redis, consuming every queue, reading the
+    test database, for the whole session. Tests that use it must be
+    ``django_db(transaction=True)`` so the worker sees committed rows."""
+    purge_queues()
     name = f"pytest-{os.getpid()}@localhost"
     worker = start_celery_worker(real_broker_env, name)
     yield name
     stop_process(worker)
+
+
+@pytest.fixture
+def only_our_workers(real_broker_env):
+    """Pause any other worker of this run (the session's ``celery_worker``) on every queue, so
+    that the workers a test starts (and kills) are the only ones consuming; empty the queues
+    before and after."""
+    import redis
+    from django.conf import settings
+
+    from config.celery import app
+
+    others = [next(iter(reply)) for reply in app.control.ping(timeout=1.0)]
+    for queue in celery_queues() if others else ():
+        app.control.cancel_consumer(queue, destination=others, reply=True)
+    purge_queues()
+    yield real_broker_env
+    purge_queues()
+    # The message a killed worker held stays in Redis's unacked set until the visibility
+    # timeout; it must not be redelivered to a later run's worker.
+    redis.Redis.from_url(settings.REDIS_URL).delete("unacked", "unacked_index")
+    for queue in celery_queues() if others else ():
+        app.control.add_consumer(queue, destination=others, reply=True)

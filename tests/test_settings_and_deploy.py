@@ -1,6 +1,8 @@
 """Start-up behaviour of the settings, checked in fresh processes with their own environment."""
 
 import os
+import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -103,11 +105,14 @@ def test_settings_are_chinese_and_shanghai(settings):
     assert settings.USE_TZ is True
 
 
+WORKERS = ("worker-recompute", "worker-bulk")
+
+
 def test_docker_compose_services_and_commands():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
-    assert set(services) >= {"web", "worker", "beat", "postgres", "redis"}
-    for name in ("web", "worker", "beat"):
+    assert set(services) >= {"web", *WORKERS, "beat", "postgres", "redis"}
+    for name in ("web", *WORKERS, "beat"):
         service = services[name]
         assert service["build"] == "."
         assert service["environment"]["DATABASE_URL"].startswith("postgres://")
@@ -118,9 +123,10 @@ def test_docker_compose_services_and_commands():
     assert "--config gunicorn.conf.py" in services["web"]["command"]
     assert "--access-logformat" not in services["web"]["command"]  # not overridden here
     assert "manage.py migrate" in services["web"]["command"]
-    assert services["worker"]["command"].startswith("celery -A config worker")
+    for name in WORKERS:
+        assert services[name]["command"].startswith("celery -A config worker")
     assert services["beat"]["command"].startswith("celery -A config beat")
-    for name in ("web", "worker", "postgres", "redis"):
+    for name in ("web", *WORKERS, "postgres", "redis"):
         assert services[name]["healthcheck"]["test"], name
     assert set(compose["volumes"]) >= {"postgres-data", "redis-data"}
     # What the commands name exists: the WSGI module, the Celery app, the Dockerfile.
@@ -129,6 +135,59 @@ def test_docker_compose_services_and_commands():
     from config.celery import app
 
     assert app.main == "healthcode"
+
+
+def worker_queues(command: str) -> set[str] | None:
+    """The queues a ``celery worker`` command consumes (``-Q a,b``, ``-Qa``, ``--queues=a``);
+    None if it names none (it would then consume only the default queue)."""
+    words = shlex.split(command)
+    for i, word in enumerate(words):
+        if word in ("-Q", "--queues"):
+            return set(words[i + 1].split(","))
+        for flag in ("--queues=", "-Q"):
+            if word.startswith(flag) and word != flag:
+                return set(word[len(flag) :].split(","))
+    return None
+
+
+def test_every_queue_has_a_compose_worker_and_each_worker_its_own_group(settings):
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    consumed = {
+        name: worker_queues(service["command"])
+        for name, service in compose["services"].items()
+        if "celery -A config worker" in str(service.get("command", ""))
+    }
+    assert set(consumed) == set(WORKERS)
+    assert all(queues for queues in consumed.values()), "each worker names its queues (-Q)"
+    routed = {route["queue"] for route in settings.CELERY_TASK_ROUTES.values()}
+    everything = set().union(*consumed.values())
+    # Every routed queue, and the default (a forgotten route's task still runs), has a worker.
+    assert routed | {settings.CELERY_TASK_DEFAULT_QUEUE} <= everything
+    # No worker waits on a queue nothing is routed to (a typo in -Q would leave a queue idle).
+    assert everything <= routed | {settings.CELERY_TASK_DEFAULT_QUEUE}
+    # The recomputes have a worker to themselves: their backlog holds nothing else behind it.
+    assert consumed["worker-recompute"] == {"recompute"}
+    assert all(
+        "recompute" not in queues for name, queues in consumed.items() if name != "worker-recompute"
+    )
+    # Each has a distinct node name, which its health check pings.
+    for name in WORKERS:
+        node = re.search(r"-n (\w+)@%h", compose["services"][name]["command"]).group(1)
+        assert f"-d {node}@$$HOSTNAME" in compose["services"][name]["healthcheck"]["test"][1]
+
+
+@pytest.mark.parametrize(
+    ("command", "queues"),
+    [
+        ("celery -A config worker -Q recompute", {"recompute"}),
+        ("celery -A config worker -Qbulk,default -c 2", {"bulk", "default"}),
+        ("celery -A config worker --queues=a,b", {"a", "b"}),
+        ("celery -A config worker --queues a", {"a"}),
+        ("celery -A config worker --concurrency=4", None),
+    ],
+)
+def test_worker_queues_reads_each_spelling(command, queues):
+    assert worker_queues(command) == queues
 
 
 def test_healthz_is_plain_and_exempt_from_the_https_redirect(client, settings):
