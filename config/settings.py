@@ -251,6 +251,8 @@ CELERY_TASK_ROUTES = {
     "tracing.tasks.trace_run": {"queue": "bulk"},
     # Hourly count of colours per district for the workbench; nobody waits on it.
     "tracing.tasks.colour_counts_snapshot": {"queue": "bulk"},
+    # The nightly purge of personal data past its period (retention/): long, nobody waits.
+    "retention.tasks.retention_purge": {"queue": "bulk"},
 }
 CELERY_BEAT_SCHEDULE = {
     # Statuses change by time alone (a window lapses, a flag ends, a policy takes effect).

@@ -82,6 +82,7 @@ def test_celery_routes_each_task_to_its_queue():
         "healthcode.tasks.recompute_due": "recompute",
         "tracing.tasks.trace_run": "bulk",
         "tracing.tasks.colour_counts_snapshot": "bulk",
+        "retention.tasks.retention_purge": "bulk",
     }
     for name in registered_task_names():
         route = app.amqp.router.route({}, name)
