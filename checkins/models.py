@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from healthcode import masking, regions
 from healthcode.apikeys import ApiKey
-from healthcode.models import Colour, Resident
+from healthcode.models import Colour, Resident, test_line
 from venues.models import Venue
 
 
@@ -129,6 +129,11 @@ class CheckIn(models.Model):
     @property
     def passed(self) -> bool:
         return self.decision == self.Decision.PASS
+
+    @property
+    def test_line(self) -> str:
+        """The test line as at the door's decision (采样 N 小时前 counted to check-in time)."""
+        return test_line(self.test, self.checked_in_at)
 
     @property
     def masked_name(self) -> str:
