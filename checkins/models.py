@@ -184,7 +184,10 @@ class GridWorker(models.Model):
     province code covers the regions under it."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="grid_worker"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="grid_worker",
+        verbose_name=_("账号"),
     )
     region_codes = models.JSONField(_("负责区域"), default=list)
 
