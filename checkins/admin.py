@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from checkins.models import Alert, CheckIn, Device, GridWorker
 from healthcode import masking
-from healthcode.admin import ApiKeyAdmin, PersonRecordAdmin
+from healthcode.admin import ApiKeyAdmin, PersonRecordAdmin, region_column, regions_column
 from healthcode.idnumbers import IdType
 
 
@@ -47,10 +47,11 @@ class CheckInAdmin(PersonRecordAdmin):
 
 @admin.register(Alert)
 class AlertAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "kind", "venue_name", "region_code", "acknowledged_at"]
+    list_display = ["created_at", "kind", "venue_name", "region", "acknowledged_at"]
     list_filter = ["kind"]
     list_select_related = ["venue"]
     raw_id_fields = ["checkin", "venue", "resident", "acknowledged_by"]
+    region = region_column("region_code", _("居住地"))
 
     @admin.display(description=_("场所"), ordering="venue__full_name")
     def venue_name(self, obj):
@@ -59,8 +60,9 @@ class AlertAdmin(admin.ModelAdmin):
 
 @admin.register(GridWorker)
 class GridWorkerAdmin(admin.ModelAdmin):
-    list_display = ["user", "region_codes"]
+    list_display = ["user", "regions"]
     raw_id_fields = ["user"]
+    regions = regions_column("region_codes", _("负责区域"))
 
 
 @admin.register(Device)

@@ -23,7 +23,6 @@ from healthcode import idnumbers, masking, tokens
 from healthcode import services as healthcode_services
 from healthcode.apikeys import ApiKeyAuthentication
 from healthcode.idnumbers import IdType
-from healthcode.models import test_line
 from healthcode.selectors import ensure_current
 from proxy_scan.selectors import resident_from_any_token
 from venues.models import Venue, VenueInspector
@@ -85,7 +84,7 @@ def _person(resident, code, *, passed: bool, decision: str) -> dict:
         "id_number": resident.masked_id_number,
         "colour": code.colour,
         "colour_label": code.get_colour_display(),
-        "test_line": test_line(code.test),
+        "test_line": code.test_line,  # counted to the now of ensure_current
         "passed": passed,
         "decision": decision,
     }
@@ -99,7 +98,7 @@ def _checkin_person(checkin) -> dict:
         "id_number": masking.mask_id_number(id_number),
         "colour": checkin.colour,
         "colour_label": checkin.get_colour_display() or _("未注册"),
-        "test_line": test_line(checkin.test),
+        "test_line": checkin.test_line,
         "passed": checkin.passed,
         "decision": checkin.decision_text,
         "checkin_id": checkin.public_id,
@@ -365,7 +364,7 @@ class DeviceVerifyApi(APIView):
             "decision": checkin.decision,
             "reason": checkin.decision_text,
             "colour": checkin.colour,
-            "test": {**checkin.test, "line": test_line(checkin.test)},
+            "test": {**checkin.test, "line": checkin.test_line},
             "person": {k: person[k] for k in ("name", "id_number")},
             "checkin_id": checkin.public_id,
         }

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from healthcode import masking, regions
 from healthcode.apikeys import ApiKey
-from healthcode.models import Colour, Resident
+from healthcode.models import Colour, Resident, test_line
 from venues.models import Venue
 
 
@@ -131,6 +131,11 @@ class CheckIn(models.Model):
         return self.decision == self.Decision.PASS
 
     @property
+    def test_line(self) -> str:
+        """The test line as at the door's decision (采样 N 小时前 counted to check-in time)."""
+        return test_line(self.test, self.checked_in_at)
+
+    @property
     def masked_name(self) -> str:
         if self.resident_id:
             return self.resident.masked_name
@@ -179,7 +184,10 @@ class GridWorker(models.Model):
     province code covers the regions under it."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="grid_worker"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="grid_worker",
+        verbose_name=_("账号"),
     )
     region_codes = models.JSONField(_("负责区域"), default=list)
 

@@ -18,7 +18,7 @@ from checkins.selectors import (
     alerts_unacknowledged_count,
 )
 from healthcode.idnumbers import IdType
-from healthcode.models import advice, test_line
+from healthcode.models import advice
 from venues import codes as venue_codes
 from venues.selectors import (
     VenueCodeRefused,
@@ -100,7 +100,7 @@ def checkin_result(request, public_id):
     context = {
         "checkin": checkin,
         # How long ago the sample was taken when the person checked in (what the door saw).
-        "test_line": test_line(checkin.test, checkin.checked_in_at),
+        "test_line": checkin.test_line,
         "helped": helped,
         "show_reasons": show_reasons,
         "advice": advice(checkin.colour, checkin.reasons) if show_reasons else "",

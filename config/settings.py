@@ -59,7 +59,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",
-    "axes",
+    "config.apps.AxesConfig",  # django-axes, named in Chinese
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "healthcode",

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from healthcode import engine, masking, services
 from healthcode.forms import ResidentLookupForm
 from healthcode.models import (
+    VIEWER_KINDS,
     HealthCode,
     HealthCodeChange,
     HealthOfficer,
@@ -20,6 +21,72 @@ from healthcode.models import (
     RiskFlag,
     User,
 )
+from healthcode.regions import region_name
+
+# --- Chinese everywhere (issue 11): values an officer reads, never a code ---------------------
+# Sources of risk flags that are codes rather than names (the demo data, importers' system
+# names); any other code-like source is shown as 外部系统 <code>, a name as it is.
+SOURCE_NAMES = {"demo": _("演示数据"), "admin": _("后台录入")}
+
+
+def source_name(source: str) -> str:
+    if source in SOURCE_NAMES:
+        return str(SOURCE_NAMES[source])
+    if source.isascii() and source.replace("_", "").replace("-", "").isalnum():
+        return _("外部系统 %(code)s") % {"code": source}
+    return source
+
+
+def region_column(field: str, description):
+    """A list column showing a region code by name: 浙江省杭州市西湖区（330106）."""
+
+    @admin.display(description=description, ordering=field)
+    def column(self, obj):
+        code = getattr(obj, field)
+        name = region_name(code)
+        return f"{name}（{code}）" if code and name != code else code or "-"
+
+    return column
+
+
+def regions_column(field: str, description):
+    """A list column showing a list of region codes by name."""
+
+    @admin.display(description=description)
+    def column(self, obj):
+        return "、".join(region_name(code) for code in getattr(obj, field)) or "-"
+
+    return column
+
+
+class SourceFilter(admin.SimpleListFilter):
+    title = _("来源")
+    parameter_name = "source"
+
+    def lookups(self, request, model_admin):
+        sources = model_admin.model.objects.values_list("source", flat=True).distinct()
+        return sorted((s, source_name(s)) for s in sources)
+
+    def queryset(self, request, queryset):
+        return queryset.filter(source=self.value()) if self.value() else queryset
+
+
+class ViewerKindFilter(admin.SimpleListFilter):
+    """Lookups by the kind of viewer (the channels a resident is told about), not by the
+    channel's code; channels of one kind are filtered together."""
+
+    title = _("渠道")
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        kinds = {str(label) for label in VIEWER_KINDS.values()}
+        return [(kind, kind) for kind in sorted(kinds)]
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        channels = [c for c, label in VIEWER_KINDS.items() if str(label) == self.value()]
+        return queryset.filter(channel__in=channels)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -105,7 +172,7 @@ class HealthCodeChangeInline(admin.TabularInline):
 @admin.register(Resident)
 class ResidentAdmin(admin.ModelAdmin):
     # Staff see masked identities in lists; the detail page is for authorised officers.
-    list_display = ["name_masked", "id_number_masked", "id_type", "region_code", "created_at"]
+    list_display = ["name_masked", "id_number_masked", "id_type", "region", "created_at"]
     list_filter = ["id_type"]
     # No ID number here: a GET search puts it in the URL and so in access logs and history.
     # Staff find a person by ID number with the POST form of lookup_view, which records it.
@@ -113,6 +180,7 @@ class ResidentAdmin(admin.ModelAdmin):
     readonly_fields = ["public_id", "committed_at", "created_at"]
     raw_id_fields = ["user"]
     change_list_template = "admin/healthcode/resident/change_list.html"
+    region = region_column("region_code", _("居住地"))
 
     @admin.display(description=_("姓名"))
     def name_masked(self, obj):
@@ -190,7 +258,7 @@ class PersonLookupAdmin(ReadOnlyAdmin):
         "venue_name",
         "looked_up_at",
     ]
-    list_filter = ["channel"]
+    list_filter = [ViewerKindFilter]
 
     @admin.display(description=_("渠道"), ordering="channel")
     def viewer_kind(self, obj):
@@ -201,18 +269,23 @@ class PersonLookupAdmin(ReadOnlyAdmin):
 class HealthOfficerAdmin(admin.ModelAdmin):
     """Officers and their regions; a city or province code covers the regions under it."""
 
-    list_display = ["user", "region_codes"]
+    list_display = ["user", "regions"]
     raw_id_fields = ["user"]
+    regions = regions_column("region_codes", _("负责区域"))
 
 
 @admin.register(RiskFlag)
 class RiskFlagAdmin(FactAdmin, PersonRecordAdmin):
     """Officers enter single flags here; bulk imports go through the API."""
 
-    list_display = ["kind", "masked_person", "starts_at", "ends_at", "source", "entered_by"]
-    list_filter = ["kind", "source"]
+    list_display = ["kind", "masked_person", "starts_at", "ends_at", "source_label", "entered_by"]
+    list_filter = ["kind", SourceFilter]
     search_fields = ["=external_id"]  # never the ID number: it would sit in the URL
     readonly_fields = ["entered_by", "created_at", "updated_at"]
+
+    @admin.display(description=_("来源"), ordering="source")
+    def source_label(self, obj):
+        return source_name(obj.source)
 
     @admin.display(description=_("人员"))
     def masked_person(self, obj):
@@ -234,9 +307,10 @@ class RiskFlagAdmin(FactAdmin, PersonRecordAdmin):
 
 @admin.register(RiskArea)
 class RiskAreaAdmin(FactAdmin):
-    list_display = ["region_code", "name", "level", "starts_at", "ends_at"]
+    list_display = ["region", "name", "level", "starts_at", "ends_at"]
     list_filter = ["level"]
     search_fields = ["region_code", "name"]
+    region = region_column("region_code", _("地区"))
 
     def save_model(self, request, obj, form, change):
         previous = RiskArea.objects.filter(pk=obj.pk).values_list("region_code", flat=True).first()
@@ -246,8 +320,9 @@ class RiskAreaAdmin(FactAdmin):
 
 @admin.register(ItineraryStay)
 class ItineraryStayAdmin(FactAdmin, PersonRecordAdmin):
-    list_display = ["resident", "region_code", "arrived_at", "left_at"]
+    list_display = ["resident", "region", "arrived_at", "left_at"]
     raw_id_fields = ["resident"]
+    region = region_column("region_code", _("途经地区"))
 
     def person_identity(self, obj):
         return obj.resident.id_type, obj.resident.id_number

@@ -51,7 +51,8 @@ class TestSerializer(serializers.Serializer):
 
 
 def test_out(code) -> dict:
-    now = timezone.now()
+    """The code's test status with its line, counted to when the status was judged."""
+    now = code.evaluated_at or timezone.now()
     return {
         **code.test,
         "state": code.test.get("state", "none"),

@@ -188,6 +188,10 @@ class HealthCode(models.Model):
     # sweep): the sweep leaves a due code alone for RECOMPUTE_LEASE_SECONDS after that, so it
     # does not queue again what is already queued, and takes it back if the task was lost.
     queued_at = models.DateTimeField(_("入队时间"), null=True, blank=True)
+    # Not stored: the instant ``selectors.ensure_current`` judged this status at (the ``now``
+    # of the door's decision). The test line counts "采样 N 小时前" to it, not to whenever a
+    # page or serializer happens to format it.
+    evaluated_at: dt.datetime | None = None
 
     class Meta:
         verbose_name = _("健康码")
@@ -207,8 +211,10 @@ class HealthCode(models.Model):
 
     @property
     def test_line(self) -> str:
-        """The code page's test line now, e.g. 核酸 72 小时内阴性 · 采样 20 小时前."""
-        return test_line(self.test)
+        """The test line at the instant the status was judged (``evaluated_at``; a code read
+        without ``ensure_current``, as in seed_demo's summary: the present), e.g.
+        核酸 72 小时内阴性 · 采样 20 小时前."""
+        return test_line(self.test, self.evaluated_at or timezone.now())
 
     @property
     def advice(self) -> str:
@@ -250,12 +256,12 @@ def _fact_source(fact: str) -> str:
     return str(_FACT_SOURCES.get(fact.split(":", 1)[0], "")) if fact else ""
 
 
-def sampled_minutes_ago(test: dict, now: dt.datetime | None = None) -> int | None:
+def sampled_minutes_ago(test: dict, now: dt.datetime) -> int | None:
     """Whole minutes from the sample the test line speaks of to ``now`` (never negative)."""
     iso = test.get("basis_sampled_at") or test.get("last_sampled_at")
     if not iso:
         return None
-    elapsed = (now or timezone.now()) - dt.datetime.fromisoformat(iso)
+    elapsed = now - dt.datetime.fromisoformat(iso)
     return max(0, int(elapsed.total_seconds() // 60))
 
 
@@ -269,9 +275,10 @@ def _ago(minutes: int) -> str:
     return _("采样 %(n)s 天前") % {"n": minutes // (24 * 60)}
 
 
-def test_line(test: dict, now: dt.datetime | None = None) -> str:
+def test_line(test: dict, now: dt.datetime) -> str:
     """One line on the test: the result, the window it is held to (24/48/72 h) and how long
-    ago the sample was taken at ``now`` (default: the present), e.g.
+    ago the sample was taken at ``now`` — the instant the status was decided at (the
+    ``evaluated_at`` of a code, the ``checked_in_at`` of a check-in), never a later one, e.g.
     核酸 72 小时内阴性 · 采样 20 小时前."""
     state, hours = test.get("state", "none"), test.get("window_hours")
     minutes = sampled_minutes_ago(test, now)

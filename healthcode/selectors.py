@@ -66,6 +66,7 @@ def ensure_current(code: HealthCode, *, now: dt.datetime | None = None) -> Healt
     from healthcode.services import healthcode_recompute_many  # services read selectors
 
     now = now or timezone.now()
+    code.evaluated_at = now  # what the test line counts from (HealthCode.evaluated_at)
     if code.review_at is None or code.review_at > now:
         return code
     healthcode_recompute_many(resident_ids=[code.resident_id], now=now, cause="read past review")

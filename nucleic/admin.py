@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from healthcode.admin import ApiKeyAdmin, PersonRecordAdmin, ReadOnlyAdmin
+from healthcode.admin import ApiKeyAdmin, PersonRecordAdmin, ReadOnlyAdmin, region_column
 from nucleic import services
 from nucleic.models import Lab, LabToken, ResultBatch, Sample, SampleChange, TestPolicy
 
@@ -18,7 +18,8 @@ class LabTokenInline(admin.TabularInline):
 
 @admin.register(Lab)
 class LabAdmin(admin.ModelAdmin):
-    list_display = ["name", "region_code", "created_at"]
+    list_display = ["name", "region", "created_at"]
+    region = region_column("region_code", _("所在地"))
     inlines = [LabTokenInline]
     actions = ["issue_token"]
 

@@ -28,7 +28,9 @@ class LabToken(ApiKey):
 
     KEY_PREFIX = "lab_"
 
-    lab = models.ForeignKey(Lab, on_delete=models.CASCADE, related_name="tokens")
+    lab = models.ForeignKey(
+        Lab, on_delete=models.CASCADE, related_name="tokens", verbose_name=_("检测机构")
+    )
 
     class Meta:
         verbose_name = _("检测机构令牌")
@@ -52,7 +54,9 @@ class Result(models.TextChoices):
 class ResultBatch(models.Model):
     """One upload by a lab, kept for audit: who, when, what came of it."""
 
-    lab = models.ForeignKey(Lab, on_delete=models.PROTECT, related_name="batches")
+    lab = models.ForeignKey(
+        Lab, on_delete=models.PROTECT, related_name="batches", verbose_name=_("检测机构")
+    )
     token = models.ForeignKey(LabToken, on_delete=models.PROTECT, related_name="batches")
     received_at = models.DateTimeField(_("接收时间"), default=timezone.now, db_index=True)
     content_type = models.CharField(_("格式"), max_length=16)
@@ -78,7 +82,9 @@ class Sample(models.Model):
     A sample whose person is not registered yet waits here and applies when they register.
     """
 
-    lab = models.ForeignKey(Lab, on_delete=models.PROTECT, related_name="samples")
+    lab = models.ForeignKey(
+        Lab, on_delete=models.PROTECT, related_name="samples", verbose_name=_("检测机构")
+    )
     barcode = models.CharField(_("样本条码"), max_length=64)
     id_type = models.CharField(_("证件类型"), max_length=32, choices=IdType.choices)
     id_number = models.CharField(_("证件号码"), max_length=32)
@@ -111,8 +117,12 @@ class SampleChange(models.Model):
     """A sample's earlier version, kept when a later record changed it (pending → negative,
     or a lab's correction)."""
 
-    sample = models.ForeignKey(Sample, on_delete=models.CASCADE, related_name="changes")
-    batch = models.ForeignKey(ResultBatch, on_delete=models.PROTECT, related_name="changes")
+    sample = models.ForeignKey(
+        Sample, on_delete=models.CASCADE, related_name="changes", verbose_name=_("样本")
+    )
+    batch = models.ForeignKey(
+        ResultBatch, on_delete=models.PROTECT, related_name="changes", verbose_name=_("批次")
+    )
     before = models.JSONField(_("变更前"))
     after = models.JSONField(_("变更后"))
     changed_at = models.DateTimeField(_("变更时间"), default=timezone.now)

@@ -12,7 +12,6 @@ from healthcode import masking
 from healthcode.api import MyCodeApi, ReasonSerializer, TestSerializer, my_code_response, test_out
 from healthcode.errors import DomainError
 from healthcode.idnumbers import IdType
-from healthcode.models import test_line
 from healthcode.selectors import ensure_current
 from proxy_scan import services
 from proxy_scan.models import Relationship
@@ -156,7 +155,7 @@ class ProxyCheckinApi(APIView):
             "id_number": masking.mask_id_number(person.id_number),
             "colour": checkin.colour,
             "colour_label": checkin.get_colour_display(),
-            "test_line": test_line(checkin.test),
+            "test_line": checkin.test_line,
             "passed": checkin.passed,
             "decision": checkin.decision_text,
             "checkin_id": checkin.public_id,

@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from checkins.models import Device
+from healthcode.admin import region_column
 from venues.models import Venue, VenueInspector
 from venues.selectors import venue_unusable_reason
 
@@ -14,7 +15,7 @@ class VenueInspectorInline(admin.TabularInline):
 
 @admin.register(Venue)
 class VenueAdmin(admin.ModelAdmin):
-    list_display = ["full_name", "status", "category", "region_code", "entry_rule", "submitted_at"]
+    list_display = ["full_name", "status", "category", "region", "entry_rule", "submitted_at"]
     list_filter = ["status", "category", "entry_rule"]
     search_fields = ["full_name", "region_code", "credit_code"]
     raw_id_fields = ["administrator"]
@@ -32,6 +33,7 @@ class VenueAdmin(admin.ModelAdmin):
     ]
     inlines = [VenueInspectorInline]
     actions = ["issue_device_key"]
+    region = region_column("region_code", _("所在地"))
 
     @admin.action(description=_("签发扫码设备令牌（仅显示一次）"))
     def issue_device_key(self, request, queryset):

@@ -9,7 +9,13 @@ character outside the subset is drawn as 〓, visibly, never as a tofu box.
 """
 
 import functools
+import hashlib
 import io
+import logging
+import tempfile
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +23,7 @@ import qrcode
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from fontTools import subset as font_subset
 from fontTools.ttLib import TTFont
 from fpdf import FPDF
 from PIL import Image, ImageDraw, ImageFont
@@ -104,17 +111,21 @@ A4_MM = (210, 297)
 
 
 def poster_pdf(venue: Venue, url: str) -> bytes:
-    """The poster as a vector PDF with the Noto Sans SC subset embedded (and subset again to
-    the characters used): it prints the same on every viewer and printer. ReportLab cannot
-    embed this OpenType (CFF) font, so the page is drawn with fpdf2, as the paper codes are."""
+    """The poster as a vector PDF with the Noto Sans SC subset embedded, cut down to the
+    characters this poster draws (``pdf_add_font``): it prints the same on every viewer and
+    printer. ReportLab cannot embed this OpenType (CFF) font, so the page is drawn with fpdf2,
+    as the paper codes are."""
     text = poster_text(venue)
+    name, address = printable(text.name), printable(text.address)
+    footer = f"{text.issued} · {text.version}"
+    fixed = [TITLE, FOOTER, NO_PHONE, *INSTRUCTIONS]
     page_w, page_h = A4_MM
     pdf = FPDF(unit="mm", format=A4_MM)
     pdf.set_auto_page_break(False)
     pdf.set_margins(0, 0, 0)
     pdf.set_title(printable(f"场所码 {text.name}"))
     pdf.set_creator("healthcode-platform")
-    pdf.add_font(PDF_FONT, fname=str(FONT_FILE))
+    pdf_add_font(pdf, [*map(str, fixed), name, address, text.number, text.region, footer])
     pdf.add_page()
     pdf.set_fill_color(*_rgb(BLUE))
     pdf.rect(0, 0, page_w, 40, style="F")
@@ -123,14 +134,14 @@ def poster_pdf(venue: Venue, url: str) -> bytes:
     pdf.set_text_color(0, 0, 0)
     y = 52.0
     pdf.set_font(PDF_FONT, size=30)
-    for line in _wrap(printable(text.name), page_w - 40, pdf.get_string_width):
+    for line in _wrap(name, page_w - 40, pdf.get_string_width):
         _pdf_centred(pdf, line, y=y + 5, size=30)
         y += 12
     _pdf_centred(pdf, text.number, y=y + 3, size=16)
     y += 8
     _pdf_centred(pdf, text.region, y=y + 3, size=14)
     pdf.set_font(PDF_FONT, size=14)
-    for line in _wrap(printable(text.address), page_w - 40, pdf.get_string_width):
+    for line in _wrap(address, page_w - 40, pdf.get_string_width):
         y += 7
         _pdf_centred(pdf, line, y=y + 3, size=14)
     y += 10
@@ -143,9 +154,68 @@ def poster_pdf(venue: Venue, url: str) -> bytes:
         y += 8
     _pdf_centred(pdf, str(NO_PHONE), y=y + 5, size=18)
     pdf.set_text_color(*_rgb(GREY))
-    _pdf_centred(pdf, f"{text.issued} · {text.version}", y=page_h - 18, size=11)
+    _pdf_centred(pdf, footer, y=page_h - 18, size=11)
     _pdf_centred(pdf, str(FOOTER), y=page_h - 12, size=11)
     return bytes(pdf.output())
+
+
+# --- The font, cut down once per character set ---------------------------------------------
+# fpdf2 parses the whole 3.6 MB font in add_font and subsets it again with fontTools on every
+# output (about 200 ms a poster, issue 11). Cutting it down to the characters a document draws
+# leaves fpdf2 a font of ~100 glyphs to parse and subset (a few ms). The cut-down fonts are kept
+# per character set, so a poster downloaded again, or its reissue, costs no fontTools work; a
+# font holds glyphs only, never text, and its key is the exact set, so no document can draw
+# with glyphs chosen for another. fpdf2 reads fonts from files: each lives in this process's
+# temporary directory and is deleted when it leaves the cache.
+FONT_CACHE_SIZE = 256
+logging.getLogger("fontTools.subset").setLevel(logging.WARNING)  # it logs every glyph at INFO
+_font_lock = threading.Lock()
+_font_files: OrderedDict[frozenset[str], Path] = OrderedDict()
+_font_dir = tempfile.TemporaryDirectory(prefix="poster-fonts-")  # removed at exit
+
+
+def pdf_add_font(pdf: FPDF, texts: Iterable[str]) -> None:
+    """Register the shipped font on ``pdf`` as ``PDF_FONT``, cut down to the characters of
+    ``texts`` — every line the document will draw (after ``printable``)."""
+    chars = frozenset("".join(texts)) | {MISSING, " "}
+    pdf.add_font(PDF_FONT, fname=str(_font_file(chars)))
+    # fpdf2 subsets the font again on output and by default recomputes its bounding box by
+    # drawing every glyph, twice (half its output time); the cut font's box already encloses
+    # every glyph it keeps, which is all a PDF viewer needs of it.
+    pdf.fonts[PDF_FONT].ttfont.recalcBBoxes = False
+
+
+def _font_file(chars: frozenset[str]) -> Path:
+    with _font_lock:
+        if (path := _font_files.get(chars)) is not None:
+            _font_files.move_to_end(chars)
+            return path
+    path = _cut_font(chars)
+    with _font_lock:
+        _font_files[chars] = path
+        while len(_font_files) > FONT_CACHE_SIZE:
+            _chars, evicted = _font_files.popitem(last=False)
+            evicted.unlink(missing_ok=True)
+    return path
+
+
+def _cut_font(chars: frozenset[str]) -> Path:
+    """The shipped font subset to ``chars``, written to a file named by the set."""
+    # Without subroutines and hints each glyph is one short program: fpdf2 runs every glyph's
+    # on each output (to subset it again and to recompute the bounding box), and a print at
+    # 300 dpi or more does not need hints.
+    options = font_subset.Options(
+        notdef_outline=True, recommended_glyphs=True, desubroutinize=True, hinting=False
+    )
+    options.drop_tables += ["GSUB", "GPOS", "GDEF", "BASE", "vhea", "vmtx", "VORG"]
+    subsetter = font_subset.Subsetter(options)
+    subsetter.populate(text="".join(sorted(chars)))
+    font = TTFont(str(FONT_FILE), lazy=True, recalcTimestamp=False)
+    subsetter.subset(font)
+    digest = hashlib.sha256("".join(sorted(chars)).encode()).hexdigest()[:32]
+    path = Path(_font_dir.name) / f"{digest}.otf"
+    font.save(str(path))
+    return path
 
 
 def _rgb(hex_colour: str) -> tuple[int, int, int]:

@@ -203,13 +203,10 @@
     };
     post(form.dataset.manual, body).then(function (res) {
       if (!res.ok) {
-        // A refusal (403, 429) carries one message in "detail"; bad input, field errors.
-        $("m-errors").textContent = res.data.detail || Object.keys(res.data).map(function (k) {
-          return [].concat(res.data[k]).join(" ");
-        }).join("；");
+        manualErrors(res.data);
         return;
       }
-      $("m-errors").textContent = "";
+      manualErrors(null);
       cameraStop();
       $("done-name").textContent = res.data.name;
       $("done-colour").textContent = res.data.colour_label;
@@ -220,7 +217,37 @@
       state = "done";
       show("done");
       $("next").focus();
-    }, function () { $("m-errors").textContent = text.network; });
+    }, function () { manualErrors({ detail: text.network }); });
+  }
+  // The manual form's errors, one a line (never joined into 。；): a refusal (403, 429)
+  // carries one message in "detail"; bad input, messages per field, each named by its
+  // label unless it names the field already, and the field marked invalid.
+  var manualFields = { name: "m-name", id_type: "m-id-type", id_number: "m-id", phone: "m-phone" };
+  function manualErrors(data) {
+    var list = $("m-errors");
+    list.textContent = "";
+    Object.keys(manualFields).forEach(function (k) {
+      $(manualFields[k]).removeAttribute("aria-invalid");
+    });
+    if (!data) return;
+    var lines = data.detail ? [String(data.detail)] : [];
+    if (!data.detail) Object.keys(data).forEach(function (k) {
+      var input = manualFields[k] && $(manualFields[k]);
+      var label = input ? form.querySelector("label[for=" + input.id + "]").textContent : "";
+      label = label.split("（")[0].trim();
+      if (input) input.setAttribute("aria-invalid", "true");
+      [].concat(data[k]).forEach(function (m) {
+        lines.push(label && String(m).indexOf(label) < 0 ? label + "：" + m : String(m));
+      });
+    });
+    var ul = document.createElement("ul");
+    ul.className = "error-list";
+    lines.forEach(function (line) {
+      var li = document.createElement("li");
+      li.textContent = line;
+      ul.appendChild(li);
+    });
+    list.appendChild(ul);
   }
 
   // Enter in a field must not submit the form: everything goes through the buttons.

@@ -106,7 +106,9 @@ def test_the_officer_page_imports_and_reports_by_line(officer):
     html = response.content.decode()
     assert response.status_code == 200
     assert 'id="report-created">1<' in html and 'id="report-rejected">1<' in html
-    assert "第 3 行" in html and "E2" in html and "kind：应为以下之一" in html
+    assert "第 3 行" in html and "E2" in html
+    # Each message on its own line, named by the field in Chinese (not kind：…；…).
+    assert '<li class="error">类别：应为以下之一' in html and "kind：" not in html
     assert RiskFlag.objects.get().external_id == "E1"
 
 

@@ -126,7 +126,7 @@ class Command(BaseCommand):
             now=now,
             records=[
                 {
-                    "source": "demo",
+                    "source": "演示数据",
                     "external_id": "fever-1",
                     "id_number": ids["王五"],
                     "name": "王五",
@@ -135,7 +135,7 @@ class Command(BaseCommand):
                     "reason": "演示：发热门诊就诊",
                 },
                 {
-                    "source": "demo",
+                    "source": "演示数据",
                     "external_id": "contact-1",
                     "id_number": ids["赵六"],
                     "name": "赵六",
@@ -196,7 +196,7 @@ class Command(BaseCommand):
         lab, _ = Lab.objects.get_or_create(name="演示检测机构", defaults={"region_code": "330106"})
         token, _ = LabToken.objects.get_or_create(
             key_hash=hash_key(DEMO_LAB_KEY),
-            defaults={"lab": lab, "name": "demo", "prefix": DEMO_LAB_KEY[4:12]},
+            defaults={"lab": lab, "name": "演示", "prefix": DEMO_LAB_KEY[4:12]},
         )
         return token
 
