@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "records",
     "tracing",
     "audit",
+    "appeals",
 ]
 
 MIDDLEWARE = [
@@ -353,6 +354,17 @@ TRACE_CLOSE_CONTACT_DAYS = env_int("TRACE_CLOSE_CONTACT_DAYS", 7, minimum=1)
 # The audit trail (audit/) is kept longer than what it records; its table refuses to delete
 # rows younger than 90 days whatever this says (audit.models.AUDIT_DELETE_FLOOR_DAYS).
 AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 365, minimum=90)
+
+# Appeals (申诉): a resident may attach one photo, an image (JPEG, PNG or WebP, checked by
+# Pillow) of at most this many bytes. Photos are kept under PRIVATE_UPLOAD_ROOT, outside the
+# web root and STATIC/MEDIA, and served only by a view that checks who asks (appeals.views).
+APPEAL_PHOTO_MAX_BYTES = env_int("APPEAL_PHOTO_MAX_BYTES", 5 * 1024 * 1024, minimum=100 * 1024)
+PRIVATE_UPLOAD_ROOT = Path(env_str("PRIVATE_UPLOAD_ROOT") or BASE_DIR / "private")
+if any(
+    PRIVATE_UPLOAD_ROOT.resolve().is_relative_to(Path(public).resolve())
+    for public in (STATIC_ROOT, *STATICFILES_DIRS)
+):
+    raise ImproperlyConfigured("PRIVATE_UPLOAD_ROOT must not be under the static files.")
 
 # --- Request size ---------------------------------------------------------------------------
 # The largest request body accepted, in bytes (config.middleware.BodySizeLimitMiddleware
