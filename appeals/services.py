@@ -128,10 +128,10 @@ def appeal_uphold(
     with transaction.atomic():
         appeal = _lock_for_decision(appeal, by)
         old_colour = HealthCode.objects.get(resident_id=appeal.resident_id).colour
-        _withdraw_fact(appeal, now)
+        gone = _withdraw_fact(appeal, now)
         _close(appeal, AppealStatus.UPHELD, by=by, answer=answer, now=now)
         healthcode_recompute_many(
-            resident_ids=[appeal.resident_id], cause=f"appeal {appeal.pk} upheld", now=now
+            resident_ids=[appeal.resident_id], cause=f"appeal {appeal.pk} upheld", now=gone
         )
         new_colour = HealthCode.objects.get(resident_id=appeal.resident_id).colour
         _audit("appeal_uphold", appeal, by, answer, now, old_colour, new_colour)
@@ -190,18 +190,23 @@ def _lock_for_decision(appeal: Appeal, by: User) -> Appeal:
     return appeal
 
 
-def _withdraw_fact(appeal: Appeal, now: dt.datetime) -> None:
+def _withdraw_fact(appeal: Appeal, now: dt.datetime) -> dt.datetime:
+    """Withdraw the appeal's fact; return the instant from which the engine no longer sees
+    it (now, or just after for a flag that began this very instant)."""
     if appeal.kind == FactKind.FLAG:
         flag = RiskFlag.objects.select_for_update().get(pk=appeal.flag_id)
         if flag.ends_at is None or flag.ends_at > now:
-            # Ends now (a flag must end after it starts: one not yet begun ends just after).
+            # Ends now; a flag must end after it starts (a check constraint), so one that
+            # began at this instant ends a microsecond later.
             flag.ends_at = max(now, flag.starts_at + dt.timedelta(microseconds=1))
             flag.updated_at = now
             flag.save(update_fields=["ends_at", "updated_at"])
-    elif appeal.kind == FactKind.SAMPLE:
+        return max(now, flag.ends_at)
+    if appeal.kind == FactKind.SAMPLE:
         Sample.objects.filter(pk=appeal.sample_id, disputed_at=None).update(disputed_at=now)
     else:
         ItineraryStay.objects.filter(pk=appeal.stay_id, set_aside_at=None).update(set_aside_at=now)
+    return now
 
 
 def _close(appeal: Appeal, status: str, *, by: User, answer: str, now: dt.datetime) -> None:
