@@ -11,13 +11,15 @@ from django.utils.translation import gettext as _
 from appeals.models import Appeal, AppealStatus, FactKind
 from healthcode import masking, regions
 from healthcode.models import HealthOfficer, Resident, explain_reasons
-from healthcode.selectors import fact_details, health_code_of
+from healthcode.selectors import health_code_of
 from tracing.models import Application, Trace, TraceAction
 from tracing.services import FLAG_SOURCE as TRACE_FLAG_SOURCE
 
 # How long a decided appeal's answer stays on the code page once its reason is gone (it stays
 # in 我的申诉 and the record for good).
 ANSWER_ON_CODE_PAGE = dt.timedelta(days=14)
+# An appeal waiting longer than this is marked red in the officers' queue.
+QUEUE_OVERDUE = dt.timedelta(days=1)
 
 
 # --- The resident's own ------------------------------------------------------------------------
@@ -110,7 +112,9 @@ def age_text(since: dt.datetime, now: dt.datetime) -> str:
         return _("%(n)s 天") % {"n": minutes // (24 * 60)}
     if minutes >= 60:
         return _("%(n)s 小时") % {"n": minutes // 60}
-    return _("%(n)s 分钟") % {"n": minutes}
+    if minutes >= 1:
+        return _("%(n)s 分钟") % {"n": minutes}
+    return _("不到 1 分钟")
 
 
 # --- The facts behind an appeal, for the officer (masked) ----------------------------------
@@ -133,18 +137,13 @@ def appeal_facts(*, appeal: Appeal) -> list[Fact]:
         Fact(_("赋码原因"), appeal.reason_text),
         Fact(_("事实类别"), appeal.get_kind_display()),
     ]
-    words = fact_details(resident=resident, refs=[appeal.fact]).get(appeal.fact, "")
-    if words:
-        rows.append(Fact(_("事实"), words))
-    rows += _fact_rows(appeal)
-    return rows
+    return rows + _fact_rows(appeal)
 
 
 def _fact_rows(appeal: Appeal) -> list[Fact]:
     if appeal.kind == FactKind.FLAG:
         flag = appeal.flag
         rows = [
-            Fact(_("类别"), flag.get_kind_display()),
             Fact(_("来源"), flag.source),
             Fact(_("起止"), f"{_t(flag.starts_at)} — {_t(flag.ends_at) or _('未定')}"),
         ]

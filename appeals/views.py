@@ -109,7 +109,11 @@ def queue(request):
     officer = _officer_or_404(request)
     now = timezone.now()
     rows = [
-        {"appeal": appeal, "age": selectors.age_text(appeal.created_at, now)}
+        {
+            "appeal": appeal,
+            "age": selectors.age_text(appeal.created_at, now),
+            "overdue": now - appeal.created_at >= selectors.QUEUE_OVERDUE,
+        }
         for appeal in selectors.appeals_queue(officer=officer)
     ]
     context = {

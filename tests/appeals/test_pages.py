@@ -227,7 +227,7 @@ def test_the_detail_shows_the_facts_masked_and_is_audited_as_a_read(client, yell
     assert (
         yellow.id_number not in body and yellow.user.phone not in body and yellow.name not in body
     )
-    assert "当天在外地" in body and "14天内有发热门诊就诊记录" in body and "来源：test" in body
+    assert "当天在外地" in body and "14天内有发热门诊就诊记录" in body and "<dd>test</dd>" in body
     event = AuditEvent.objects.get(action="appeal_view")
     assert (event.kind, event.actor, event.subject) == ("read", officer, yellow)
 
