@@ -4,7 +4,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -12,7 +12,7 @@ from appeals.models import Appeal, AppealStatus, FactKind
 from healthcode import masking, regions
 from healthcode.models import HealthOfficer, Resident, explain_reasons
 from healthcode.selectors import health_code_of
-from tracing.models import Application, Trace, TraceAction
+from tracing.models import Trace, TraceAction
 from tracing.services import FLAG_SOURCE as TRACE_FLAG_SOURCE
 
 # How long a decided appeal's answer stays on the code page once its reason is gone (it stays
@@ -191,19 +191,16 @@ def trace_of_flag(flag) -> dict | None:
 
 
 def trace_officers_of_flag(flag) -> set[int]:
-    """The users who started or applied the trace a flag came from: the trace's creator, the
-    application's requester and approver, and whoever applied it (``TraceAction``). Empty for
-    a flag from another source."""
+    """The users who started or applied the trace a flag came from: the trace's creator and
+    whoever applied it or approved the apply (``TraceAction``: an apply's actor is the
+    application's requester, its approver the second officer). Empty for a flag from another
+    source."""
     ref = trace_of_flag(flag)
     if ref is None:
         return set()
     people = set(Trace.objects.filter(pk=ref["t"]).values_list("created_by_id", flat=True))
-    for requested, approved in Application.objects.filter(pk=ref["a"]).values_list(
-        "requested_by_id", "approved_by_id"
-    ):
-        people |= {requested, approved}
     for actor, approved in TraceAction.objects.filter(
-        Q(kind=TraceAction.Kind.APPLY), application_id=ref["a"]
+        kind=TraceAction.Kind.APPLY, application_id=ref["a"]
     ).values_list("actor_id", "approved_by_id"):
         people |= {actor, approved}
     return people - {None}

@@ -163,8 +163,9 @@ def test_the_decision_rule_is_a_database_constraint_too(yellow, officer):
 
 
 # --- The officers of the trace the flag came from --------------------------------------------
-def _traced_contact(*, started_by, applied_by):
-    """A close contact turned red by a trace ``started_by`` ran and ``applied_by`` applied."""
+def _traced_contact(*, started_by, applied_by, approved_by):
+    """A close contact turned red by a trace ``started_by`` ran, ``applied_by`` asked to apply
+    and ``approved_by`` approved (the threshold is 0 in these tests: every apply waits)."""
     from checkins.models import CheckIn, Method
     from checkins.services import checkin_record
     from tests.factories import make_venue
@@ -187,20 +188,23 @@ def _traced_contact(*, started_by, applied_by):
     )
     trace = tracing.trace_start(case=case, by=started_by)
     tracing.trace_run(trace_id=trace.pk)
-    tracing.trace_apply(trace=trace, by=applied_by, reason="同场所停留 40 分钟")
+    application = tracing.trace_apply(trace=trace, by=applied_by, reason="同场所停留 40 分钟")
+    tracing.application_approve(application=application, by=approved_by)
     # The apply's recompute runs after commit (never, in a test's transaction): done here.
     healthcode_recompute_many(resident_ids=[contact.pk], cause="risk flags")
     assert colour(contact) == "red"
     return contact
 
 
-def test_the_officers_of_the_trace_cannot_decide_but_a_second_officer_can(officer):
-    starter = make_officer(phone="13611120011", region_codes=("110105",)).user
-    applier = make_officer(phone="13611120012", region_codes=("110105",)).user
-    contact = _traced_contact(started_by=starter, applied_by=applier)
+def test_the_officers_of_the_trace_cannot_decide_but_a_second_officer_can(officer, settings):
+    settings.TRACE_APPROVAL_THRESHOLD = 0
+    starter, applier, approver = (
+        make_officer(phone=f"1361112001{n}", region_codes=("110105",)).user for n in (1, 2, 3)
+    )
+    contact = _traced_contact(started_by=starter, applied_by=applier, approved_by=approver)
     appeal = appeal_on(contact, text="我当时在门口，没有进店。")
 
-    for own in (starter, applier):
+    for own in (starter, applier, approver):
         with pytest.raises(DomainError) as refused:
             appeal_uphold(appeal=appeal, by=own)
         assert (refused.value.code, refused.value.status) == ("own_trace", 403)
