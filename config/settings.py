@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "tracing",
     "audit",
     "retention",
+    "appeals",
 ]
 
 MIDDLEWARE = [
@@ -406,6 +407,18 @@ RETENTION_DAYS_LAB_RESULTS = env_int("RETENTION_DAYS_LAB_RESULTS", 28, minimum=1
 RETENTION_DAYS_LAB_BATCHES = env_int("RETENTION_DAYS_LAB_BATCHES", 28, minimum=1)
 RETENTION_DAYS_RISK_FLAGS = env_int("RETENTION_DAYS_RISK_FLAGS", 28, minimum=1)
 RETENTION_DAYS_LOGIN_FAILURES = env_int("RETENTION_DAYS_LOGIN_FAILURES", 28, minimum=1)
+# A decided appeal (申诉) and its photo, from the decision; the fact it names is kept with it.
+RETENTION_DAYS_APPEALS = env_int("RETENTION_DAYS_APPEALS", 365, minimum=28)
+# Appeals (申诉): a resident may attach one photo, an image (JPEG, PNG or WebP, checked by
+# Pillow) of at most this many bytes. Photos are kept under PRIVATE_UPLOAD_ROOT, outside the
+# web root and STATIC/MEDIA, and served only by a view that checks who asks (appeals.views).
+APPEAL_PHOTO_MAX_BYTES = env_int("APPEAL_PHOTO_MAX_BYTES", 5 * 1024 * 1024, minimum=100 * 1024)
+PRIVATE_UPLOAD_ROOT = Path(env_str("PRIVATE_UPLOAD_ROOT") or BASE_DIR / "private")
+if any(
+    PRIVATE_UPLOAD_ROOT.resolve().is_relative_to(Path(public).resolve())
+    for public in (STATIC_ROOT, *STATICFILES_DIRS)
+):
+    raise ImproperlyConfigured("PRIVATE_UPLOAD_ROOT must not be under the static files.")
 
 # --- Request size ---------------------------------------------------------------------------
 # The largest request body accepted, in bytes (config.middleware.BodySizeLimitMiddleware

@@ -49,11 +49,13 @@ urlpatterns = [
     path("", include("proxy_scan.urls")),
     path("", include("records.urls")),
     path("", include("tracing.urls")),
+    path("", include("appeals.urls")),
     path("api/v1/", include("healthcode.api_urls")),
     path("api/v1/", include("nucleic.api_urls")),
     path("api/v1/", include("checkins.api_urls")),
     path("api/v1/", include("proxy_scan.api_urls")),
     path("api/v1/", include("records.api_urls")),
+    path("api/v1/", include("appeals.api_urls")),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up script as a file: no inline script (CSP).
     path(

@@ -357,7 +357,9 @@ class HealthCodeChange(models.Model):
         """What set off the recompute, for the person's record (``cause`` is a log line)."""
         for prefix, label in _CAUSE_LABELS:
             if self.cause.startswith(prefix):
-                return str(label)
+                # A label may name what caused it: the first word after the prefix.
+                words = self.cause[len(prefix) :].split()
+                return str(label) % {"n": words[0] if words else ""}
         return str(_("状态复核"))
 
     @property
@@ -373,6 +375,8 @@ _CAUSE_LABELS = (
     ("risk area", _("风险地区调整")),
     ("review time", _("到期自动复核")),
     ("read past review", _("到期自动复核")),
+    # appeals.services: "appeal <pk> upheld" — the resident finds the appeal by its number.
+    ("appeal", _("申诉成立（申诉编号 %(n)s），相关记录已撤销")),
 )
 
 
@@ -555,6 +559,9 @@ class ItineraryStay(models.Model):
     region_code = models.CharField(_("行政区划代码"), max_length=6)
     arrived_at = models.DateTimeField(_("到达时间"))
     left_at = models.DateTimeField(_("离开时间"), null=True, blank=True)
+    # Set when a health officer upholds an appeal against the risk this stay raised
+    # (appeals.services): the stay is no longer a fact the engine is given.
+    set_aside_at = models.DateTimeField(_("申诉成立撤销时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("行程")

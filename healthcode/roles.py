@@ -108,6 +108,7 @@ NAVIGATION = (
     ("checkins:alerts", _("预警"), {"grid_worker"}),
     ("tracing:workbench", _("流调工作台"), {"officer"}),
     ("venues:officer-queue", _("场所审核"), {"officer"}),
+    ("appeals:queue", _("申诉处理"), {"officer"}),
 )
 
 

@@ -191,10 +191,12 @@ def facts_for_residents(residents: list[Resident]) -> dict[int, engine.Facts]:
 
     Results and flags are keyed by identity document and apply only where the name agrees,
     so a record that arrived before its person registered applies from registration on.
+    A result disputed and a stay set aside by an upheld appeal (``appeals``) are not facts
+    any more: the engine is not given them.
     """
     samples = _facts_by_person(
         residents,
-        Sample,
+        Sample.objects.filter(disputed_at=None),
         ("sampled_at", "reported_at", "result"),
         lambda pk, sampled, reported, result: engine.Sample(
             f"sample:{pk}", sampled, reported, result
@@ -202,7 +204,7 @@ def facts_for_residents(residents: list[Resident]) -> dict[int, engine.Facts]:
     )
     flags = _facts_by_person(
         residents,
-        RiskFlag,
+        RiskFlag.objects.all(),
         ("kind", "starts_at", "ends_at"),
         lambda pk, kind, starts, ends: engine.Flag(f"flag:{pk}", kind, starts, ends),
     )
@@ -218,7 +220,7 @@ def facts_for_residents(residents: list[Resident]) -> dict[int, engine.Facts]:
             )
         )
     stays: dict[int, list] = defaultdict(list)
-    for stay in ItineraryStay.objects.filter(resident__in=residents):
+    for stay in ItineraryStay.objects.filter(resident__in=residents, set_aside_at=None):
         stays[stay.resident_id].append(
             engine.Stay(f"stay:{stay.pk}", stay.region_code, stay.arrived_at, stay.left_at)
         )
@@ -235,13 +237,13 @@ def facts_for_residents(residents: list[Resident]) -> dict[int, engine.Facts]:
     }
 
 
-def _facts_by_person(residents, model, columns, make) -> dict[int, list]:
-    """Identity-keyed rows (results, flags) of these residents, by resident id, in one
-    query: the row's document must match and its name agree. ``make`` turns (pk, *columns)
-    into an engine fact."""
+def _facts_by_person(residents, rows, columns, make) -> dict[int, list]:
+    """Identity-keyed rows (results, flags; ``rows`` a queryset of them) of these residents,
+    by resident id, in one query: the row's document must match and its name agree. ``make``
+    turns (pk, *columns) into an engine fact."""
     by_identity = {(r.id_type, r.id_number): r for r in residents}
     found: dict[int, list] = defaultdict(list)
-    rows = model.objects.filter(id_number__in=[r.id_number for r in residents]).values_list(
+    rows = rows.filter(id_number__in=[r.id_number for r in residents]).values_list(
         "pk", "id_type", "id_number", "name", *columns
     )
     for pk, id_type, number, name, *values in rows:

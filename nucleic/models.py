@@ -96,6 +96,10 @@ class Sample(models.Model):
         ResultBatch, on_delete=models.PROTECT, related_name="samples", verbose_name=_("最近批次")
     )
     updated_at = models.DateTimeField(_("更新时间"), default=timezone.now)
+    # Set when a health officer upholds an appeal against this result (appeals.services):
+    # from then on the engine is not given it (healthcode.selectors.facts_for_residents). A
+    # lab's later record for the barcode does not clear it: only the appeal decided it.
+    disputed_at = models.DateTimeField(_("申诉成立（结果存疑）时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("核酸样本")

@@ -20,6 +20,8 @@ from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
+from appeals.models import Appeal, AppealStatus
+from appeals.photos import photo_remove
 from audit.models import AUDIT_DELETE_FLOOR_DAYS, AuditEvent
 from checkins.models import CheckIn, Method
 from healthcode import engine, lockout, tokens
@@ -38,6 +40,9 @@ class DataClass:
     # pks among ``rows`` (expired ones, one chunk) that still decide a colour or a door
     deciding: Callable[[QuerySet, dt.datetime], set[int]] | None = None
     fixed_period: Callable[[], dt.timedelta] | None = None  # instead of the setting
+    # Files that belong to the rows (an appeal's photo): (fields to read before the delete,
+    # what to do with each row's values once the delete has committed).
+    files: tuple[list[str], Callable[[dict], None]] | None = None
 
     def period(self) -> dt.timedelta:
         """Read at each run (a changed setting applies at the next)."""
@@ -73,9 +78,15 @@ def _proxy_checkins_expired(now, period) -> QuerySet:
     return _checkins_ended_before(now, period).filter(method__in=PROXY_METHODS)
 
 
+def _not_appealed(rows: QuerySet, field: str) -> QuerySet:
+    """A fact a resident appealed is kept as long as the appeal is (the appeal is the record
+    of what was contested and decided; its own period is below)."""
+    return rows.exclude(Exists(Appeal.objects.filter(**{field: OuterRef("pk")})))
+
+
 def _itinerary_expired(now, period) -> QuerySet:
     # A stay not yet left has not ended: it is current, whatever its start.
-    return ItineraryStay.objects.filter(left_at__lt=now - period)
+    return _not_appealed(ItineraryStay.objects.filter(left_at__lt=now - period), "stay")
 
 
 def _itinerary_deciding(rows: QuerySet, now) -> set[int]:
@@ -114,11 +125,12 @@ def _samples_expired(now, period) -> QuerySet:
     end, so from the later), a positive inside its red period (the engine's rule)."""
     red = engine.RULES["positive_result"].default_duration
     at = Coalesce(F("reported_at"), F("sampled_at"))
-    return (
+    return _not_appealed(
         Sample.objects.alias(at=at)
         .filter(at__lt=now - period)
         .exclude(at__gt=now - longest_test_window())
-        .exclude(result=engine.Result.POSITIVE, reported_at__gt=now - red)
+        .exclude(result=engine.Result.POSITIVE, reported_at__gt=now - red),
+        "sample",
     )
 
 
@@ -135,7 +147,13 @@ def _batches_expired(now, period) -> QuerySet:
 def _flags_expired(now, period) -> QuerySet:
     """Flags that ended more than ``period`` ago. The engine reads a flag only while
     ``starts_at <= now < ends_at``; a flag with no end lasts until lifted and is never taken."""
-    return RiskFlag.objects.filter(ends_at__lt=now - period)
+    return _not_appealed(RiskFlag.objects.filter(ends_at__lt=now - period), "flag")
+
+
+# --- Appeals (申诉) -------------------------------------------------------------------------
+def _appeals_expired(now, period) -> QuerySet:
+    """Appeals decided more than ``period`` ago; an open appeal is never taken."""
+    return Appeal.objects.exclude(status=AppealStatus.OPEN).filter(decided_at__lt=now - period)
 
 
 # --- 老幼助查, log-in failures, the audit trail --------------------------------------------
@@ -177,6 +195,14 @@ REGISTRY: tuple[DataClass, ...] = (
         _("帮扫与家庭成员代扫登记"),
         "RETENTION_DAYS_PROXY_CHECKINS",
         _proxy_checkins_expired,
+    ),
+    # Before the facts they name: an appeal keeps its flag, result or stay while it is kept.
+    DataClass(
+        "appeals",
+        _("申诉及其照片（已处理）"),
+        "RETENTION_DAYS_APPEALS",
+        _appeals_expired,
+        files=(["photo"], lambda row: photo_remove(row["photo"])),
     ),
     DataClass(
         "itinerary_stays",

@@ -41,8 +41,11 @@ def _purge_class(data_class: DataClass, *, now: dt.datetime, chunk: int) -> int:
             rows = data_class.expired(now, period).filter(pk__in=pks)
             if data_class.deciding is not None:
                 rows = rows.exclude(pk__in=data_class.deciding(rows.select_for_update(), now))
+            files = list(rows.values(*data_class.files[0])) if data_class.files else []
             # The DELETE re-applies the class's conditions: a row changed meanwhile stays.
             total, by_model = rows.delete()
+        for row in files:  # after the commit: a file goes only once its row has
+            data_class.files[1](row)
         deleted += by_model.get(label, 0)
         with_them += total - by_model.get(label, 0)
     logger.info(

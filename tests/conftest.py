@@ -48,6 +48,12 @@ def _own_cache_namespace(settings):
 
 
 @pytest.fixture(autouse=True)
+def _private_uploads_in_a_temporary_directory(settings, tmp_path):
+    """Appeal photos go to PRIVATE_UPLOAD_ROOT: each test gets its own, never the project's."""
+    settings.PRIVATE_UPLOAD_ROOT = tmp_path / "private"
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -73,6 +73,9 @@ def _a_row_of_every_model() -> None:
     ItineraryStay.objects.create(resident=resident, region_code="330106", arrived_at=now)
     SampleChange.objects.create(sample=sample, batch=sample.batch, before={}, after={})
     PaperCodeSeries.objects.create(resident=resident)
+    from audit.services import audit_change
+
+    audit_change(action="flag_create", subject=resident, role="system", reason="演示")
     Token.objects.create(user=User.objects.filter(is_superuser=True).first())
     person = {"user_agent": "x", "ip_address": "127.0.0.1", "username": "u", "path_info": "/"}
     AccessAttempt.objects.create(**person, get_data="", post_data="", failures_since_start=1)

@@ -77,7 +77,7 @@ def test_each_role_sees_its_own_links_and_no_others(site, phone_page, artifacts_
         venue.administrator.phone: ("/venue/", ["我的场所", "绑定场所"]),
         inspector.phone: ("/inspect/", ["我的健康码", "反向扫码", "绑定场所"]),
         grid.phone: ("/alerts/", ["预警"]),
-        officer.user.phone: ("/officer/", ["流调工作台", "场所审核"]),
+        officer.user.phone: ("/officer/", ["流调工作台", "场所审核", "申诉处理"]),
     }
     for phone, (path, labels) in expected.items():
         log_in(page, site, phone, path)

@@ -96,6 +96,7 @@ def test_code_page_query_count(client, resident, django_assert_num_queries):
     client.force_login(resident.user)
     # 1 session, 2 user, 3 health code joined with its resident and account,
     # 4 the holder's bound family members for the switcher (proxy_scan, one join),
-    # 5 the account's roles for the navigation (one query, reverse relations)
-    with django_assert_num_queries(5):
+    # 5 the account's roles for the navigation (one query, reverse relations),
+    # 6 the holder's appeals, for the line under each reason (appeals' template tag)
+    with django_assert_num_queries(6):
         client.get(reverse("healthcode:code"))

@@ -423,8 +423,9 @@ def test_the_record_costs_the_same_queries_for_one_row_or_many(resident, venue, 
     assert len(many) == len(one), "\n".join(many)
     # session, user, own resident, members for the switcher, the code (is it current?),
     # changes, the flags they name, lookups, check-ins (venue and helper joined), holders,
-    # the account's roles for the navigation
-    assert len(one) == 11, "\n".join(one)
+    # the account's roles for the navigation, the code's reasons now and the appeals (the
+    # appeals section's template tag)
+    assert len(one) == 13, "\n".join(one)
 
 
 def test_seed_demo_gives_the_record_something_to_show_once():

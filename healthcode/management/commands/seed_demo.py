@@ -11,7 +11,7 @@ from checkins.services import checkin_record
 from healthcode import services
 from healthcode.apikeys import hash_key
 from healthcode.idnumbers import IdType, resident_id_check_char
-from healthcode.models import HealthCode, HealthOfficer, PersonLookup, Resident, User
+from healthcode.models import HealthCode, HealthOfficer, PersonLookup, Resident, RiskFlag, User
 from nucleic import services as nucleic_services
 from nucleic.models import Lab, LabToken, TestPolicy
 from proxy_scan import services as proxy_services
@@ -47,6 +47,8 @@ DEMO_RESIDENTS = [
     ("13800000005", "陈立", "33010619850620005", "330106"),  # holds an elder and a child
 ]
 FAMILY_HOLDER_PHONE = "13800000005"
+# Yellow (a flag) in the officers' district, with one open appeal against it.
+APPEAL_RESIDENT = ("13800000006", "周敏", "33010619900721008", "330106")
 # Bound to the holder under 代办, without a log-in: name, first 17 digits, relationship.
 DEMO_FAMILY = [
     ("陈桂英", "33010619500312006", "parent"),
@@ -150,6 +152,7 @@ class Command(BaseCommand):
         venue = self._venue()
         self._history(venue)
         self._visits(venue, now=now)
+        self._appeal(now=now)
         self._print(venue)
 
     def _family(self) -> None:
@@ -280,6 +283,52 @@ class Command(BaseCommand):
         for at, resident in sorted(visits, key=lambda visit: visit[0]):
             checkin_record(resident=resident, venue=venue, method=Method.SELF_SCAN, now=at)
 
+    def _appeal(self, *, now: dt.datetime) -> None:
+        """A yellow resident of the officers' district appeals her flag: /officer/appeals/
+        has one open appeal to decide."""
+        from appeals.models import Appeal
+        from appeals.services import appeal_submit
+
+        phone, name, first17, region = APPEAL_RESIDENT
+        resident = Resident.objects.filter(user__phone=phone).first() or (
+            services.resident_register(
+                name=name,
+                id_type=IdType.RESIDENT_ID,
+                id_number=_resident_id(first17),
+                phone=phone,
+                password=DEMO_PASSWORD,
+                nationality="中国",
+                region_code=region,
+                address="演示地址 2 号",
+                committed=True,
+            )
+        )
+        if Appeal.objects.filter(resident=resident).exists():
+            return
+        officer = User.objects.get(phone=OFFICER_PHONE)
+        services.risk_flags_import(
+            entered_by=officer,
+            now=now,
+            records=[
+                {
+                    "source": "demo",
+                    "external_id": "symptoms-1",
+                    "id_number": resident.id_number,
+                    "name": name,
+                    "kind": "symptoms",
+                    "starts_at": (now - dt.timedelta(hours=3)).isoformat(),
+                    "reason": "演示：社区上报发热症状",
+                }
+            ],
+        )
+        flag = RiskFlag.objects.get(source="demo", external_id="symptoms-1")
+        appeal_submit(
+            resident=resident,
+            fact=f"flag:{flag.pk}",
+            text="我没有发热症状，社区上报的是同名的邻居，请核实。",
+            now=now,
+        )
+
     def _print(self, venue: Venue) -> None:
         self.stdout.write(f"Demo log-ins (password for all: {DEMO_PASSWORD})")
         for phone, name, first17, _region in DEMO_RESIDENTS:
@@ -311,6 +360,10 @@ class Command(BaseCommand):
         self.stdout.write(f"  inspector {INSPECTOR_PHONE}  reverse scan: /inspect/")
         self.stdout.write(
             "  record    /me/record/ (any resident): colour changes, who looked, check-ins"
+        )
+        self.stdout.write(
+            f"  appeal    {APPEAL_RESIDENT[0]}  {APPEAL_RESIDENT[1]} (yellow) appealed her flag: "
+            "/me/appeals/; officers decide it at /officer/appeals/"
         )
         self.stdout.write(f"  grid      {GRID_WORKER_PHONE}  alerts for 440300, 370100: /alerts/")
         code = codes.make(public_id=venue.public_id, version=venue.poster_version)
