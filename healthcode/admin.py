@@ -7,6 +7,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from audit.services import audit_lookup, audit_lookup_by_identity
 from healthcode import engine, masking, services
 from healthcode.forms import ResidentLookupForm
 from healthcode.models import (
@@ -14,7 +15,6 @@ from healthcode.models import (
     HealthCodeChange,
     HealthOfficer,
     ItineraryStay,
-    PersonLookup,
     Resident,
     RiskArea,
     RiskFlag,
@@ -55,8 +55,8 @@ class PersonRecordAdmin(admin.ModelAdmin):
         obj = self.get_object(request, object_id)
         identity = self.person_identity(obj) if obj is not None else None
         if identity and identity[1] and request.method == "GET":
-            services.person_lookup_by_identity(
-                id_type=identity[0], id_number=identity[1], channel="admin", viewer=request.user
+            audit_lookup_by_identity(
+                id_type=identity[0], id_number=identity[1], action="admin", actor=request.user
             )
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -141,16 +141,14 @@ class ResidentAdmin(admin.ModelAdmin):
             ).first()
             if resident is None:
                 # A search that finds nobody is still a lookup of that person (masked).
-                services.person_lookup_unmatched_record(
-                    viewer=request.user,
+                audit_lookup(
+                    action="admin_search",
+                    actor=request.user,
                     id_number=form.cleaned_data["id_number"],
-                    channel="admin_search",
                 )
                 form.add_error("id_number", _("没有登记该证件号码的居民。"))
             else:
-                services.person_lookup_record(
-                    viewer=request.user, resident=resident, channel="admin_search"
-                )
+                audit_lookup(action="admin_search", actor=request.user, subject=resident)
                 return redirect(reverse("admin:healthcode_resident_change", args=[resident.pk]))
         context = {
             **self.admin_site.each_context(request),
@@ -164,7 +162,7 @@ class ResidentAdmin(admin.ModelAdmin):
         # An officer opening a resident's record is a lookup of another person: keep it.
         resident = self.get_object(request, object_id)
         if resident is not None and request.method == "GET":
-            services.person_lookup_record(viewer=request.user, resident=resident, channel="admin")
+            audit_lookup(action="admin", actor=request.user, subject=resident)
         return super().change_view(request, object_id, form_url, extra_context)
 
 
@@ -177,24 +175,6 @@ class HealthCodeAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
-
-
-@admin.register(PersonLookup)
-class PersonLookupAdmin(ReadOnlyAdmin):
-    list_display = [
-        "viewer",
-        "machine",
-        "resident",
-        "subject_masked_id",
-        "viewer_kind",
-        "venue_name",
-        "looked_up_at",
-    ]
-    list_filter = ["channel"]
-
-    @admin.display(description=_("渠道"), ordering="channel")
-    def viewer_kind(self, obj):
-        return obj.viewer_kind
 
 
 @admin.register(HealthOfficer)
@@ -227,9 +207,17 @@ class RiskFlagAdmin(FactAdmin, PersonRecordAdmin):
         if obj.ends_at is None and duration:
             obj.ends_at = obj.starts_at + duration  # yellow kinds end by themselves
         super().save_model(request, obj, form, change)
-        people = {(obj.id_type, obj.id_number)} | ({before} if before else set())
-        ids = services.residents_with_identities(people)
-        services.recompute_later(resident_ids=ids, cause=f"risk flag {obj.pk} (admin)")
+        people = services.residents_by_identity(
+            {(obj.id_type, obj.id_number)} | ({before} if before else set())
+        )
+        if not change or form.changed_data:  # created, or ended or corrected
+            changed = sorted(form.changed_data) if change else []
+            services.risk_flags_audit(
+                [(obj, changed)], by=request.user, people=people, now=obj.updated_at
+            )
+        services.recompute_later(
+            resident_ids=list(people.values()), cause=f"risk flag {obj.pk} (admin)"
+        )
 
 
 @admin.register(RiskArea)

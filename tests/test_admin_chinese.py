@@ -17,9 +17,9 @@ def test_the_admin_header_and_title_are_chinese(client):
 
 
 def test_list_columns_and_channels_speak_chinese(client):
+    from audit.services import audit_lookup
     from checkins.models import Method
     from checkins.services import checkin_record
-    from healthcode.services import person_lookup_record
     from tests.factories import make_resident, make_venue
 
     admin = User.objects.create_superuser(phone="13800000001", password="Test-pass-2026!")
@@ -27,13 +27,11 @@ def test_list_columns_and_channels_speak_chinese(client):
     person = make_resident(name="张三丰")
     venue = make_venue(full_name="西湖区文三路联华超市")
     checkin_record(resident=person, venue=venue, method=Method.SELF_SCAN)
-    person_lookup_record(
-        viewer=admin, resident=person, channel="inspector_scan", venue_name=venue.full_name
-    )
+    audit_lookup(actor=admin, subject=person, action="inspector_scan", venue_name=venue.full_name)
     pages = {
         "checkin": client.get("/admin/checkins/checkin/").content.decode(),
         "resident": client.get("/admin/healthcode/resident/").content.decode(),
-        "lookup": client.get("/admin/healthcode/personlookup/").content.decode(),
+        "lookup": client.get("/admin/audit/auditevent/").content.decode(),
     }
     for name, body in pages.items():
         for english in ("MASKED NAME", "Masked name", "Masked id number", ">Venue<", ">VENUE<"):
