@@ -148,7 +148,7 @@ def test_device_verify_query_count(device, resident, django_assert_num_queries):
     # 6 the same person's check-in at this venue in the last 10 minutes (none)
     # 7 INSERT the check-in
     # 8 RELEASE SAVEPOINT
-    # 9 INSERT the lookup record (the device saw this person's status)
+    # 9 INSERT the audit read (the device saw this person's status)
     with django_assert_num_queries(9):
         assert post(device, {"code": token}).json()["decision"] == "pass"
 

@@ -195,7 +195,7 @@ def test_inspector_verify_query_count(inspector, resident, django_assert_num_que
     token = token_for(resident)
     # 1 the inspector's binding to this venue, with the venue
     # 2 the resident with health code and account, by the token's public id
-    # 3 INSERT the lookup record
+    # 3 INSERT the audit read (the lookup)
     # 4 has this token checked the person in at another venue? (no)
     with django_assert_num_queries(4):
         inspector.post(
