@@ -1,7 +1,7 @@
 """The audit trail: one append-only table of every sensitive read and every status change.
 
 Rows are written only through ``audit.services``; the application never updates or deletes
-them. On PostgreSQL a trigger enforces it (migration 0001): an UPDATE always fails, a DELETE
+them. On PostgreSQL a trigger enforces it (migration 0002): an UPDATE always fails, a DELETE
 fails unless the row is older than ``AUDIT_DELETE_FLOOR_DAYS`` — only retention, past the
 trail's own period (``AUDIT_RETENTION_DAYS``, which may not be shorter), removes rows.
 """
@@ -80,3 +80,54 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action}"
+
+    @property
+    def viewer_kind(self) -> str:
+        """Who looked, as the person looked at is told: a kind of viewer from the read's
+        action, never a name."""
+        return str(VIEWER_KINDS.get(self.action, _("其他查询")))
+
+    @property
+    def action_label(self) -> str:
+        """The action in words: a read's kind of viewer, a change's name (staff's lists)."""
+        if self.kind == AuditKind.READ:
+            return str(READ_LABELS.get(self.action) or self.viewer_kind)
+        return str(CHANGE_LABELS.get(self.action, self.action))
+
+
+# The actions every app records its reads of a person under, as kinds of viewer a resident
+# can understand (records.selectors shows them; the admin lists them).
+VIEWER_KINDS = {
+    "inspector_scan": _("场所检查人员反向扫码"),
+    "inspector_confirm": _("场所检查人员反向扫码"),
+    "inspector_manual": _("场所检查人员手工登记"),
+    "device": _("场所扫码设备"),
+    "elder_lookup": _("老幼助查"),
+    "proxy_scan": _("他人帮扫"),
+    "family": _("绑定的家属（代办）"),
+    "api_verify": _("卫生健康部门核验"),
+    "admin": _("卫生健康部门工作人员"),
+    "admin_search": _("卫生健康部门工作人员"),
+    "officer_trace": _("卫生健康部门流调"),
+    "officer_case_view": _("卫生健康部门流调"),
+    "officer_trace_view": _("卫生健康部门流调"),
+    "appeal_view": _("卫生健康部门处理申诉"),
+}
+
+# Reads of a list, not of one person: no subject, so never in a person's record.
+READ_LABELS = {
+    "venue_export": _("场所管理员导出登记记录"),
+    "officer_export": _("卫生健康部门导出流调名单"),
+}
+
+CHANGE_LABELS = {
+    "status_change": _("健康码状态变更"),
+    "flag_create": _("新增风险标记"),
+    "flag_end": _("结束风险标记"),
+    "flag_correct": _("更正风险标记"),
+    "trace_apply": _("流调赋码"),
+    "application_approve": _("审批流调赋码"),
+    "application_withdraw": _("撤销流调赋码"),
+    "appeal_uphold": _("申诉成立"),
+    "appeal_reject": _("申诉驳回"),
+}

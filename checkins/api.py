@@ -9,6 +9,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from audit.services import audit_lookup
 from checkins import services
 from checkins.fields import VenueIdField
 from checkins.models import Device, Method, TemperatureBand
@@ -20,7 +21,6 @@ from checkins.throttles import (
     ManualCheckinThrottled,
 )
 from healthcode import idnumbers, masking, tokens
-from healthcode import services as healthcode_services
 from healthcode.apikeys import ApiKeyAuthentication
 from healthcode.idnumbers import IdType
 from healthcode.selectors import ensure_current
@@ -72,9 +72,7 @@ def _inspector_scan(request, serializer_class, channel: str):
     resident, error = _resident_or_400(data.validated_data["code"])
     if error:
         return error
-    healthcode_services.person_lookup_record(
-        viewer=request.user, resident=resident, channel=channel, venue_name=venue.full_name
-    )
+    audit_lookup(action=channel, actor=request.user, subject=resident, venue_name=venue.full_name)
     return venue, resident, data.validated_data
 
 
@@ -337,8 +335,8 @@ class DeviceVerifyApi(APIView):
             resident, error = _resident_or_400(attrs["code"])
             if error:
                 return error
-            healthcode_services.person_lookup_record(
-                resident=resident, channel="device", machine=machine, venue_name=venue.full_name
+            audit_lookup(
+                action="device", machine=machine, subject=resident, venue_name=venue.full_name
             )
             checkin, _new = services.checkin_record(
                 resident=resident,
@@ -389,10 +387,10 @@ class DeviceCheckoutApi(APIView):
         resident, error = _resident_or_400(data.validated_data["code"])
         if error:
             return error
-        healthcode_services.person_lookup_record(
-            resident=resident,
-            channel="device",
+        audit_lookup(
+            action="device",
             machine=f"device {request.auth.pk}",
+            subject=resident,
             venue_name=venue.full_name,
         )
         return _checkout(resident, venue, data.validated_data["code"])

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from audit.services import audit_lookup
 from checkins.models import (
     FEVER_CELSIUS,
     MAX_STAY,
@@ -25,7 +26,6 @@ from healthcode import engine, regions, tokens
 from healthcode.errors import DomainError
 from healthcode.models import HealthCode, Resident
 from healthcode.selectors import ensure_current
-from healthcode.services import person_lookup_record, person_lookup_unmatched_record
 from venues.models import EntryRule, Venue
 
 # Which stopped check-ins raise which alert.
@@ -294,9 +294,9 @@ def checkin_manual(
     """
     resident = Resident.objects.filter(id_type=id_type, id_number=id_number, name=name).first()
     lookup = {
-        "viewer": scanned_by,
+        "actor": scanned_by,
         "machine": machine,
-        "channel": _LOOKUP_CHANNELS[method],
+        "action": _LOOKUP_CHANNELS[method],
         "venue_name": venue.full_name,
     }
     if resident is not None:
@@ -308,9 +308,9 @@ def checkin_manual(
             temperature_band=temperature_band,
             now=now,
         )
-        person_lookup_record(resident=resident, **lookup)
+        audit_lookup(subject=resident, **lookup)
         return checkin
-    person_lookup_unmatched_record(id_number=id_number, **lookup)
+    audit_lookup(id_number=id_number, **lookup)
     now = now or timezone.now()
     band = temperature_band_for(band=temperature_band)
     with transaction.atomic():

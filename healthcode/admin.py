@@ -7,15 +7,14 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from audit.services import audit_lookup, audit_lookup_by_identity
 from healthcode import engine, masking, services
 from healthcode.forms import ResidentLookupForm
 from healthcode.models import (
-    VIEWER_KINDS,
     HealthCode,
     HealthCodeChange,
     HealthOfficer,
     ItineraryStay,
-    PersonLookup,
     Resident,
     RiskArea,
     RiskFlag,
@@ -71,24 +70,6 @@ class SourceFilter(admin.SimpleListFilter):
         return queryset.filter(source=self.value()) if self.value() else queryset
 
 
-class ViewerKindFilter(admin.SimpleListFilter):
-    """Lookups by the kind of viewer (the channels a resident is told about), not by the
-    channel's code; channels of one kind are filtered together."""
-
-    title = _("渠道")
-    parameter_name = "kind"
-
-    def lookups(self, request, model_admin):
-        kinds = {str(label) for label in VIEWER_KINDS.values()}
-        return [(kind, kind) for kind in sorted(kinds)]
-
-    def queryset(self, request, queryset):
-        if not self.value():
-            return queryset
-        channels = [c for c, label in VIEWER_KINDS.items() if str(label) == self.value()]
-        return queryset.filter(channel__in=channels)
-
-
 class ReadOnlyAdmin(admin.ModelAdmin):
     """For records that are evidence (lookups, batches, samples): looked at, never edited."""
 
@@ -122,8 +103,8 @@ class PersonRecordAdmin(admin.ModelAdmin):
         obj = self.get_object(request, object_id)
         identity = self.person_identity(obj) if obj is not None else None
         if identity and identity[1] and request.method == "GET":
-            services.person_lookup_by_identity(
-                id_type=identity[0], id_number=identity[1], channel="admin", viewer=request.user
+            audit_lookup_by_identity(
+                id_type=identity[0], id_number=identity[1], action="admin", actor=request.user
             )
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -209,16 +190,14 @@ class ResidentAdmin(admin.ModelAdmin):
             ).first()
             if resident is None:
                 # A search that finds nobody is still a lookup of that person (masked).
-                services.person_lookup_unmatched_record(
-                    viewer=request.user,
+                audit_lookup(
+                    action="admin_search",
+                    actor=request.user,
                     id_number=form.cleaned_data["id_number"],
-                    channel="admin_search",
                 )
                 form.add_error("id_number", _("没有登记该证件号码的居民。"))
             else:
-                services.person_lookup_record(
-                    viewer=request.user, resident=resident, channel="admin_search"
-                )
+                audit_lookup(action="admin_search", actor=request.user, subject=resident)
                 return redirect(reverse("admin:healthcode_resident_change", args=[resident.pk]))
         context = {
             **self.admin_site.each_context(request),
@@ -232,7 +211,7 @@ class ResidentAdmin(admin.ModelAdmin):
         # An officer opening a resident's record is a lookup of another person: keep it.
         resident = self.get_object(request, object_id)
         if resident is not None and request.method == "GET":
-            services.person_lookup_record(viewer=request.user, resident=resident, channel="admin")
+            audit_lookup(action="admin", actor=request.user, subject=resident)
         return super().change_view(request, object_id, form_url, extra_context)
 
 
@@ -245,24 +224,6 @@ class HealthCodeAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
-
-
-@admin.register(PersonLookup)
-class PersonLookupAdmin(ReadOnlyAdmin):
-    list_display = [
-        "viewer",
-        "machine",
-        "resident",
-        "subject_masked_id",
-        "viewer_kind",
-        "venue_name",
-        "looked_up_at",
-    ]
-    list_filter = [ViewerKindFilter]
-
-    @admin.display(description=_("渠道"), ordering="channel")
-    def viewer_kind(self, obj):
-        return obj.viewer_kind
 
 
 @admin.register(HealthOfficer)
@@ -300,9 +261,17 @@ class RiskFlagAdmin(FactAdmin, PersonRecordAdmin):
         if obj.ends_at is None and duration:
             obj.ends_at = obj.starts_at + duration  # yellow kinds end by themselves
         super().save_model(request, obj, form, change)
-        people = {(obj.id_type, obj.id_number)} | ({before} if before else set())
-        ids = services.residents_with_identities(people)
-        services.recompute_later(resident_ids=ids, cause=f"risk flag {obj.pk} (admin)")
+        people = services.residents_by_identity(
+            {(obj.id_type, obj.id_number)} | ({before} if before else set())
+        )
+        if not change or form.changed_data:  # created, or ended or corrected
+            changed = sorted(form.changed_data) if change else []
+            services.risk_flags_audit(
+                [(obj, changed)], by=request.user, people=people, now=obj.updated_at
+            )
+        services.recompute_later(
+            resident_ids=list(people.values()), cause=f"risk flag {obj.pk} (admin)"
+        )
 
 
 @admin.register(RiskArea)

@@ -10,6 +10,7 @@ from rest_framework import permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from audit.services import audit_lookup
 from healthcode import idnumbers, lockout, regions, services, tokens
 from healthcode.authentication import api_token_issue
 from healthcode.errors import DomainError
@@ -259,7 +260,7 @@ class VerifyCodeApi(APIView):
                 {"token": [exc.message], "code": exc.problem.value},
                 status=status.HTTP_400_BAD_REQUEST,
             )
-        services.person_lookup_record(viewer=request.user, resident=resident, channel="api_verify")
+        audit_lookup(action="api_verify", actor=request.user, subject=resident)
         code = ensure_current(resident.health_code)
         out = {
             "name": resident.masked_name,

@@ -14,7 +14,6 @@ from healthcode.models import (
     HealthCode,
     HealthCodeChange,
     ItineraryStay,
-    PersonLookup,
     Resident,
     RiskArea,
     RiskFlag,
@@ -97,16 +96,6 @@ def code_changes_of(*, resident: Resident) -> list[HealthCodeChange]:
         HealthCodeChange.objects.filter(health_code__resident=resident).order_by(
             "-changed_at", "-id"
         )[:RECORD_ROWS]
-    )
-
-
-def lookups_of(*, resident: Resident) -> list[PersonLookup]:
-    """Every recorded lookup of the resident, newest first: when, the channel (a kind of
-    viewer) and the venue. The viewer's account is not loaded: it is never shown to them."""
-    return list(
-        PersonLookup.objects.filter(resident=resident)
-        .only("channel", "venue_name", "looked_up_at")
-        .order_by("-looked_up_at", "-id")[:RECORD_ROWS]
     )
 
 

@@ -15,6 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from psycopg2.extras import execute_values
 
+from audit.models import ActorRole, AuditKind
+from audit.services import audit_event, audit_many, role_of
 from healthcode import engine, masking
 from healthcode.errors import DomainError
 from healthcode.ingest import (
@@ -30,7 +32,6 @@ from healthcode.models import (
     HealthCode,
     HealthCodeChange,
     ItineraryStay,
-    PersonLookup,
     Resident,
     RiskArea,
     RiskFlag,
@@ -147,6 +148,7 @@ def _resident_create(*, user: User | None, fields: dict, now: dt.datetime) -> Re
     code.save()
     change.health_code = code
     change.save()
+    audit_many([_status_event(change)])
     return resident
 
 
@@ -201,7 +203,30 @@ def healthcode_recompute_many(
                     history.append(change)
         _save_statuses(changed)
         HealthCodeChange.objects.bulk_create(history)
+        # One audit event per changed colour or reason, in the same transaction and INSERT.
+        audit_many(_status_event(change) for change in history)
     return len(changed)
+
+
+def _status_event(change: HealthCodeChange):
+    """The audit trail's line for a colour change: the engine did it (role system, whatever
+    set it off: ``cause``), the rules that decided it as the reason, and the facts' keys."""
+    return audit_event(
+        kind=AuditKind.CHANGE,
+        action="status_change",
+        role=ActorRole.SYSTEM,
+        subject_id=change.health_code.resident_id,
+        reason="；".join(reason["text"] for reason in change.reasons),
+        detail={
+            "health_code": change.health_code_id,
+            "old": change.old_colour,
+            "new": change.new_colour,
+            "rules": [reason["code"] for reason in change.reasons],
+            "facts": [reason["fact"] for reason in change.reasons if reason.get("fact")],
+            "cause": change.cause,
+        },
+        at=change.changed_at,
+    )
 
 
 _STATUS_FIELDS = ["colour", "reasons", "test", "rules_version", "computed_at", "review_at"]
@@ -368,15 +393,21 @@ def publish_after_commit(publish: Callable[[], object], *, what: str) -> None:
 
 def residents_with_identities(identities) -> list[int]:
     """Ids of registered residents holding any of these (id_type, id_number) pairs."""
+    return list(residents_by_identity(identities).values())
+
+
+def residents_by_identity(identities) -> dict[tuple[str, str], int]:
+    """The id of the resident holding each of these (id_type, id_number) pairs that one
+    holds (one query)."""
     identities = set(identities)
     numbers = {number for _, number in identities}
-    return [
-        pk
+    return {
+        (id_type, number): pk
         for pk, id_type, number in Resident.objects.filter(id_number__in=numbers).values_list(
             "pk", "id_type", "id_number"
         )
         if (id_type, number) in identities
-    ]
+    }
 
 
 def care_mode_set(*, user: User, enabled: bool) -> None:
@@ -384,48 +415,6 @@ def care_mode_set(*, user: User, enabled: bool) -> None:
     shows, its own and its bound members'."""
     user.care_mode = enabled
     user.save(update_fields=["care_mode"])
-
-
-def person_lookup_record(
-    *,
-    resident: Resident,
-    channel: str,
-    viewer: User | None = None,
-    machine: str = "",
-    venue_name: str = "",
-) -> PersonLookup:
-    """Record that ``viewer`` (or a ``machine``) looked up ``resident``, at ``venue_name`` if
-    at a venue's door: every lookup of another person is kept, and shown to them (as a kind
-    of viewer, ``PersonLookup.viewer_kind``)."""
-    return PersonLookup.objects.create(
-        viewer=viewer, machine=machine, resident=resident, channel=channel, venue_name=venue_name
-    )
-
-
-def person_lookup_unmatched_record(
-    *, id_number: str, channel: str, viewer=None, machine: str = "", venue_name: str = ""
-) -> PersonLookup:
-    """A name and ID number that match no resident were still looked up (手工登记, a device
-    reading an ID card): record it, with the ID number masked, never in full."""
-    return PersonLookup.objects.create(
-        viewer=viewer,
-        machine=machine,
-        resident=None,
-        subject_masked_id=masking.mask_id_number(id_number),
-        channel=channel,
-        venue_name=venue_name,
-    )
-
-
-def person_lookup_by_identity(
-    *, id_type: str, id_number: str, channel: str, viewer: User
-) -> PersonLookup:
-    """A staff member opened a record naming this document (a flag, a sample, a manual
-    check-in): a lookup of the resident holding it, or of a masked subject if nobody does."""
-    resident = Resident.objects.filter(id_type=id_type, id_number=id_number).first()
-    if resident is not None:
-        return person_lookup_record(viewer=viewer, resident=resident, channel=channel)
-    return person_lookup_unmatched_record(viewer=viewer, id_number=id_number, channel=channel)
 
 
 FLAG_FIELDS = ["id_type", "id_number", "name", "kind", "starts_at", "ends_at", "reason"]
@@ -531,10 +520,54 @@ def risk_flags_import(
         touched |= {(f.id_type, f.id_number) for f, _b, _a in outcome.updated}
         # A correction may move a record to another person: recompute the earlier one too.
         touched |= {(b["id_type"], b["id_number"]) for _o, b, _a in outcome.updated}
-        recompute_later(
-            resident_ids=residents_with_identities(touched), cause="risk flags", now=now
+        people = residents_by_identity(touched)
+        risk_flags_audit(
+            [(flag, []) for flag in outcome.created]
+            + [
+                (flag, sorted(k for k in after if after[k] != before[k]))
+                for flag, before, after in outcome.updated
+            ],
+            by=entered_by,
+            people=people,
+            now=now,
         )
+        recompute_later(resident_ids=list(people.values()), cause="risk flags", now=now)
     return outcome
+
+
+def risk_flags_audit(
+    flags: list[tuple[RiskFlag, list[str]]], *, by: User, people: dict, now: dt.datetime
+) -> None:
+    """One audit event per flag created (no changed fields), ended (its end moved to now or
+    before) or corrected, by ``by``, of the resident holding its document (``people``, from
+    ``residents_by_identity``) or of the masked number. The detail names the changed fields,
+    never their values (a name or an ID number may be among them)."""
+    if not flags:
+        return
+    role = role_of(by)
+
+    def action(flag, changed):
+        if not changed:
+            return "flag_create"
+        ended = "ends_at" in changed and flag.ends_at is not None and flag.ends_at <= now
+        return "flag_end" if ended else "flag_correct"
+
+    audit_many(
+        audit_event(
+            kind=AuditKind.CHANGE,
+            action=action(flag, changed),
+            actor=by,
+            role=role,
+            subject_id=people.get((flag.id_type, flag.id_number)),
+            subject_masked_id=""
+            if (flag.id_type, flag.id_number) in people
+            else masking.mask_id_number(flag.id_number),
+            reason=flag.reason,
+            detail={"flag": flag.pk, "kind": flag.kind, "source": flag.source, "fields": changed},
+            at=now,
+        )
+        for flag, changed in flags
+    )
 
 
 def stay_declare(

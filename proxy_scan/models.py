@@ -54,7 +54,7 @@ ELDER_LOOKUP_RESULT_LIFETIME = dt.timedelta(seconds=10)
 class ElderLookupResult(models.Model):
     """The one-time address of a 老幼助查 result: readable by the user who looked the person up,
     for 10 seconds after the lookup, then deleted. It holds no copy of the person's data; the
-    result page reads their live status. The lookup itself is a ``PersonLookup``, kept."""
+    result page reads their live status. The lookup itself is an ``AuditEvent`` (read), kept."""
 
     key = models.CharField(_("结果编号"), max_length=64, unique=True)
     viewer = models.ForeignKey(

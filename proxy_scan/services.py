@@ -11,6 +11,8 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from audit.models import AuditEvent, AuditKind
+from audit.services import audit_lookup
 from checkins.models import CheckIn, Method
 from checkins.services import checkin_record
 from healthcode import idnumbers, tokens
@@ -18,8 +20,7 @@ from healthcode import services as healthcode_services
 from healthcode.errors import DomainError
 from healthcode.forms import clean_id_fields
 from healthcode.idnumbers import IdType, parse_resident_id
-from healthcode.models import PersonLookup, Resident, User
-from healthcode.services import person_lookup_record, person_lookup_unmatched_record
+from healthcode.models import Resident, User
 from healthcode.throttling import minutes_to_wait
 from proxy_scan.ages import elder_lookup_age_allowed
 from proxy_scan.models import (
@@ -103,7 +104,7 @@ def elder_lookup(
     """老幼助查: ``viewer`` (a companion or venue staff) looks up the person a name and a
     mainland resident ID number name. Allowed only for a registered person of that name who is
     60 or older, or 16 or younger, today in Asia/Shanghai; anyone else raises the neutral
-    ``elder_lookup_refusal``. Either way the lookup is recorded (``PersonLookup``, channel
+    ``elder_lookup_refusal``. Either way the lookup is audited (``audit_lookup``, action
     ``elder_lookup``): of the resident when name and number match one, else of a masked
     subject. Inputs are cleaned (``proxy_scan.forms``). Returns the result's one-time address,
     readable by ``viewer`` for ``ELDER_LOOKUP_RESULT_LIFETIME``."""
@@ -114,11 +115,9 @@ def elder_lookup(
         id_type=IdType.RESIDENT_ID, id_number=id_number, name=name
     ).first()
     if resident is None:
-        person_lookup_unmatched_record(
-            viewer=viewer, id_number=id_number, channel=ELDER_LOOKUP_CHANNEL
-        )
+        audit_lookup(action=ELDER_LOOKUP_CHANNEL, actor=viewer, id_number=id_number)
         raise elder_lookup_refusal()
-    person_lookup_record(viewer=viewer, resident=resident, channel=ELDER_LOOKUP_CHANNEL)
+    audit_lookup(action=ELDER_LOOKUP_CHANNEL, actor=viewer, subject=resident)
     if not elder_lookup_age_allowed(info, today=today):
         raise elder_lookup_refusal()  # the attempt stays recorded: the person may see it
     elder_lookup_results_purge(now=now)
@@ -243,20 +242,22 @@ def family_member_unbind(*, holder: Resident, binding_id) -> FamilyBinding:
 
 def family_code_viewed(
     *, binding: FamilyBinding, now: dt.datetime | None = None
-) -> PersonLookup | None:
+) -> AuditEvent | None:
     """The holder opened the member's code: a lookup of the member by the holder, channel
     "family", so the member's history shows who looked. The page refreshes the code every
     minute; one record per holder and member per token lifetime keeps one viewing one row."""
     now = now or timezone.now()
     since = now - dt.timedelta(seconds=settings.HEALTHCODE_TOKEN_TTL_SECONDS)
     viewer = binding.holder.user
-    if PersonLookup.objects.filter(
-        viewer=viewer, resident_id=binding.member_id, channel=FAMILY_CHANNEL, looked_up_at__gt=since
+    if AuditEvent.objects.filter(
+        subject_id=binding.member_id,
+        kind=AuditKind.READ,
+        action=FAMILY_CHANNEL,
+        actor=viewer,
+        at__gt=since,
     ).exists():
         return None
-    return healthcode_services.person_lookup_record(
-        viewer=viewer, resident=binding.member, channel=FAMILY_CHANNEL
-    )
+    return audit_lookup(action=FAMILY_CHANNEL, actor=viewer, subject=binding.member)
 
 
 # --- 帮扫: checking someone else in -----------------------------------------------------------
@@ -321,8 +322,8 @@ def proxy_checkin(
     checkin, _new = checkin_record(
         resident=person, venue=venue, method=PROXY_METHODS[way], helper=helper, now=now
     )
-    person_lookup_record(
-        viewer=helper, resident=person, channel=PROXY_SCAN_CHANNEL, venue_name=venue.full_name
+    audit_lookup(
+        action=PROXY_SCAN_CHANNEL, actor=helper, subject=person, venue_name=venue.full_name
     )
     logger.info("proxy check-in checkin=%s way=%s", checkin.pk, way)
     return checkin
@@ -359,7 +360,7 @@ def _proxy_person(*, helper, way, name, id_number, citizen_card, token, binding_
         found = Resident.objects.filter(citizen_card=number).first()
         message = _("信息不符，请核对姓名和市民卡号。")
     if found is None or found.name != name:
-        person_lookup_unmatched_record(viewer=helper, id_number=number, channel=PROXY_SCAN_CHANNEL)
+        audit_lookup(action=PROXY_SCAN_CHANNEL, actor=helper, id_number=number)
         raise DomainError(message, code="mismatch")
     return found
 

@@ -1,7 +1,7 @@
 """The resident's own record: why their colour changed, who looked, where they checked in, and
 who holds their code. Read only; composed from each app's own selectors (healthcode for the
-history and the lookups, checkins for the visits, proxy_scan for the holders), so no app has
-to import another for it.
+history, audit for the lookups, checkins for the visits, proxy_scan for the holders), so no
+app has to import another for it.
 
 What a person is told about others is deliberately little: a lookup is a kind of viewer and a
 venue, never a staff member's name or account; a 帮扫 helper and a holder are named masked.
@@ -12,11 +12,13 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
+from audit.models import AuditEvent
+from audit.selectors import lookups_of
 from checkins.models import CheckIn
 from checkins.selectors import checkins_of
 from healthcode import masking
-from healthcode.models import Colour, HealthCodeChange, PersonLookup, Resident, explain_reasons
-from healthcode.selectors import code_changes_of, fact_details, health_code_of, lookups_of
+from healthcode.models import Colour, HealthCodeChange, Resident, explain_reasons
+from healthcode.selectors import code_changes_of, fact_details, health_code_of
 from proxy_scan.models import FamilyBinding
 from proxy_scan.selectors import family_holders_of
 
@@ -113,8 +115,8 @@ def _change(row: HealthCodeChange, details: dict[str, str]) -> ColourChange:
     )
 
 
-def _lookup(row: PersonLookup) -> Lookup:
-    return Lookup(row.looked_up_at, row.viewer_kind, row.venue_name)
+def _lookup(row: AuditEvent) -> Lookup:
+    return Lookup(row.at, row.viewer_kind, row.venue_name)
 
 
 def _visit(row: CheckIn) -> Visit:

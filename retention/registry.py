@@ -25,7 +25,7 @@ from appeals.photos import photo_remove
 from audit.models import AUDIT_DELETE_FLOOR_DAYS, AuditEvent
 from checkins.models import CheckIn, Method
 from healthcode import engine, lockout, tokens
-from healthcode.models import ItineraryStay, RiskArea, RiskFlag
+from healthcode.models import HealthCodeChange, ItineraryStay, RiskArea, RiskFlag
 from nucleic.models import ResultBatch, Sample, SampleChange, TestPolicy
 from proxy_scan.models import ELDER_LOOKUP_RESULT_LIFETIME, ElderLookupResult
 from venues.models import EntryRule
@@ -182,6 +182,12 @@ def _audit_expired(now, period) -> QuerySet:
     return AuditEvent.objects.filter(at__lt=now - period)
 
 
+def _colour_history_expired(now, period) -> QuerySet:
+    """A code's colour history (我的记录's changes) is its own audit: kept as long as the trail
+    (each change is also a ``status_change`` event there); the code keeps its current colour."""
+    return HealthCodeChange.objects.filter(changed_at__lt=now - period)
+
+
 # Order matters where one class holds another: results before the batches they point at.
 REGISTRY: tuple[DataClass, ...] = (
     DataClass(
@@ -245,6 +251,13 @@ REGISTRY: tuple[DataClass, ...] = (
         _("登录失败记录"),
         "RETENTION_DAYS_LOGIN_FAILURES",
         _login_failures_expired,
+    ),
+    DataClass(
+        "colour_history",
+        _("健康码颜色变更记录"),
+        "AUDIT_RETENTION_DAYS",
+        _colour_history_expired,
+        fixed_period=_audit_period,
     ),
     DataClass(
         "audit",

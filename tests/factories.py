@@ -174,3 +174,18 @@ def make_venue(*, administrator=None, status: str = "approved", **overrides):
         officer = make_officer(region_codes=[data["region_code"]])
         venue = venue_services.venue_reject(venue=venue, officer=officer, reason="名称与执照不符")
     return venue
+
+
+def lookups(**filters):
+    """The audit trail's reads of people (what ``PersonLookup`` rows were), filtered."""
+    from audit.models import AuditEvent, AuditKind
+
+    return AuditEvent.objects.filter(kind=AuditKind.READ, **filters)
+
+
+def last_event_pk() -> int:
+    """The newest audit event's key (0 if none): what a test saw before acting, since the
+    trail cannot be cleared (PostgreSQL refuses DELETE of young rows)."""
+    from audit.models import AuditEvent
+
+    return AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0

@@ -24,9 +24,9 @@ def test_the_admin_header_and_title_are_chinese(client):
 
 
 def test_list_columns_and_channels_speak_chinese(client):
+    from audit.services import audit_lookup
     from checkins.models import Method
     from checkins.services import checkin_record
-    from healthcode.services import person_lookup_record
     from tests.factories import make_resident, make_venue
 
     admin = User.objects.create_superuser(phone="13800000001", password="Test-pass-2026!")
@@ -34,13 +34,11 @@ def test_list_columns_and_channels_speak_chinese(client):
     person = make_resident(name="张三丰")
     venue = make_venue(full_name="西湖区文三路联华超市")
     checkin_record(resident=person, venue=venue, method=Method.SELF_SCAN)
-    person_lookup_record(
-        viewer=admin, resident=person, channel="inspector_scan", venue_name=venue.full_name
-    )
+    audit_lookup(actor=admin, subject=person, action="inspector_scan", venue_name=venue.full_name)
     pages = {
         "checkin": client.get("/admin/checkins/checkin/").content.decode(),
         "resident": client.get("/admin/healthcode/resident/").content.decode(),
-        "lookup": client.get("/admin/healthcode/personlookup/").content.decode(),
+        "lookup": client.get("/admin/audit/auditevent/").content.decode(),
     }
     for name, body in pages.items():
         for english in ("MASKED NAME", "Masked name", "Masked id number", ">Venue<", ">VENUE<"):
@@ -121,10 +119,17 @@ def test_codes_are_shown_by_name_in_the_lists(client):
     assert "浙江省杭州市西湖区（330106）" in residents
     venues = client.get("/admin/venues/venue/").content.decode()
     assert "浙江省杭州市西湖区（330106）" in venues
-    lookups = client.get("/admin/healthcode/personlookup/?kind=他人帮扫")
+    lookups = client.get("/admin/audit/auditevent/?what=他人帮扫")
     assert lookups.status_code == 200 and lookups.context_data["cl"].result_count >= 1
     for row in lookups.context_data["cl"].result_list:
-        assert row.channel == "proxy_scan"
+        assert row.action == "proxy_scan"
+    # One label, several actions: the officers' reads of a trace are filtered together.
+    traces = client.get("/admin/audit/auditevent/?what=卫生健康部门流调")
+    assert {row.action for row in traces.context_data["cl"].result_list} <= {
+        "officer_trace",
+        "officer_case_view",
+        "officer_trace_view",
+    }
 
 
 def test_a_code_like_source_is_named_and_a_name_is_kept():

@@ -18,11 +18,13 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.models import ActorRole, AuditKind
+from audit.services import audit_change, audit_event, audit_lookup, audit_many, audit_read
 from checkins.models import MAX_STAY, CheckIn, StayEnd
 from healthcode import regions
 from healthcode.errors import DomainError
 from healthcode.models import Resident, User
-from healthcode.services import person_lookup_record, publish_after_commit, risk_flags_import
+from healthcode.services import publish_after_commit, risk_flags_import
 from tracing.models import (
     DEFAULT_LOOKBACK,
     Application,
@@ -84,7 +86,7 @@ def case_register(
     lookback_to = lookback_to or now
     if lookback_to <= lookback_from:
         raise DomainError(_("追溯终点应晚于追溯起点。"), field="lookback_to")
-    person_lookup_record(viewer=by, resident=resident, channel=LOOKUP_CHANNEL)
+    audit_lookup(action=LOOKUP_CHANNEL, actor=by, subject=resident)
     return Case.objects.create(
         resident=resident,
         onset_at=onset_at,
@@ -181,10 +183,15 @@ def trace_run(*, trace_id: int) -> Trace:
         TraceContact.objects.filter(trace=trace).delete()
         TraceContact.objects.bulk_create(found, batch_size=2000)
         person_ids = {c.resident_id for c in found}
-        from healthcode.models import PersonLookup
-
-        PersonLookup.objects.bulk_create(
-            PersonLookup(viewer_id=trace.created_by_id, resident_id=pk, channel=LOOKUP_CHANNEL)
+        # Finding a person is a lookup of them by the officer who started the trace.
+        audit_many(
+            audit_event(
+                kind=AuditKind.READ,
+                action=LOOKUP_CHANNEL,
+                actor_id=trace.created_by_id,
+                subject_id=pk,
+                detail={"trace": trace.pk},
+            )
             for pk in sorted(person_ids)
         )
         Trace.objects.filter(pk=trace.pk).update(
@@ -322,6 +329,19 @@ def application_approve(*, application: Application, by: User, now: dt.datetime 
         application.status = Application.Status.APPLIED
         application.approved_by, application.approved_at = by, now
         application.save(update_fields=["status", "approved_by", "approved_at"])
+        audit_change(
+            action="application_approve",
+            actor=by,
+            role=ActorRole.OFFICER,
+            reason=application.reason,
+            detail={
+                "trace": application.trace_id,
+                "application": application.pk,
+                "people": application.people,
+                "requested_by": application.requested_by_id,
+            },
+            at=now,
+        )
         _apply(application, now=now)
     return application
 
@@ -365,6 +385,25 @@ def _apply(application: Application, *, now: dt.datetime) -> None:
             [e.get("errors") for e in outcome.errors],
         )
         raise DomainError(_("部分人员信息无法赋码，未做任何更改。"), code="rejected", status=409)
+    audit_many(
+        audit_event(
+            kind=AuditKind.CHANGE,
+            action="trace_apply",
+            actor=application.requested_by,
+            role=ActorRole.OFFICER,
+            subject_id=contact.resident_id,
+            reason=application.reason,
+            detail={
+                "trace": application.trace_id,
+                "application": application.pk,
+                "degree": contact.degree,
+                "kind": FLAG_KINDS[contact.degree],
+                "approved_by": application.approved_by_id,
+            },
+            at=now,
+        )
+        for contact in first.values()
+    )
     TraceAction.objects.create(
         application=application,
         kind=TraceAction.Kind.APPLY,
@@ -441,6 +480,9 @@ def application_withdraw(
         if resident is None:
             application.status = Application.Status.WITHDRAWN
             application.save(update_fields=["status"])
+        _audit_withdrawal(
+            application, by=by, reason=reason, flags=records, whole=resident is None, now=now
+        )
         return TraceAction.objects.create(
             application=application,
             kind=TraceAction.Kind.WITHDRAW,
@@ -450,6 +492,54 @@ def application_withdraw(
             flag_external_id=records[0]["external_id"] if resident is not None else "",
             at=now,
         )
+
+
+def _audit_withdrawal(application, *, by, reason, flags, whole: bool, now) -> None:
+    """One event per person whose flag the withdrawal ended (the flag's id names them), or
+    one of nobody when a pending application is cancelled before it changed anything."""
+    detail = {"trace": application.trace_id, "application": application.pk, "whole": whole}
+    people = sorted(int(flag["external_id"].rsplit("-R", 1)[1]) for flag in flags)
+    audit_many(
+        audit_event(
+            kind=AuditKind.CHANGE,
+            action="application_withdraw",
+            actor=by,
+            role=ActorRole.OFFICER,
+            subject_id=pk,
+            reason=reason,
+            detail=detail,
+            at=now,
+        )
+        for pk in people or [None]
+    )
+
+
+# --- What officers read of people ------------------------------------------------------------
+def case_viewed(*, case: Case, by: User) -> None:
+    """An officer opened a case's page: a read of the case's person (shown masked)."""
+    audit_lookup(
+        action="officer_case_view", actor=by, subject=case.resident, detail={"case": case.pk}
+    )
+
+
+def trace_viewed(*, trace: Trace, by: User, resident_ids) -> None:
+    """An officer opened a trace's page, which shows its case and its contacts (masked): a
+    read of each of them, in one INSERT."""
+    audit_many(
+        audit_event(
+            kind=AuditKind.READ,
+            action="officer_trace_view",
+            actor=by,
+            subject_id=pk,
+            detail={"trace": trace.pk},
+        )
+        for pk in sorted({trace.case.resident_id, *resident_ids})
+    )
+
+
+def trace_exported(*, trace: Trace, by: User, rows: int) -> None:
+    """An officer downloaded a trace's contacts as CSV: a read of a list, not of one person."""
+    audit_read(action="officer_export", actor=by, detail={"trace": trace.pk, "rows": rows})
 
 
 # --- Workbench statistics ----------------------------------------------------------------------

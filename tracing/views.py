@@ -129,6 +129,7 @@ def case_page(request, public_id):
         trace = services.trace_start(case=case, by=request.user, **form.cleaned_data)
         return redirect("tracing:trace", public_id=trace.public_id)
     status = 400 if request.method == "POST" else 200
+    services.case_viewed(case=case, by=request.user)
     context = {"case": case, "form": form, "traces": case.traces.order_by("-created_at")}
     return render(request, "tracing/case.html", context, status=status)
 
@@ -154,16 +155,15 @@ def _trace_render(request, trace, *, form=None, error="", status=200):
     done = trace.status == trace.Status.DONE
     application = selectors.live_application(trace=trace)
     groups = selectors.trace_groups(trace=trace) if done else []
+    people = {c.resident.pk: c.resident for g in groups for c in g.contacts}
+    services.trace_viewed(trace=trace, by=request.user, resident_ids=people)
     context = {
         "trace": trace,
         "case": trace.case,
         "running": trace.status in (trace.Status.QUEUED, trace.Status.RUNNING),
         "preview": selectors.trace_preview(trace=trace) if done else None,
         "groups": groups,
-        "people": sorted(
-            {c.resident.pk: c.resident for g in groups for c in g.contacts}.values(),
-            key=lambda person: person.pk,
-        ),
+        "people": sorted(people.values(), key=lambda person: person.pk),
         "application": application,
         "may_approve": application is not None
         and application.status == Application.Status.PENDING
@@ -261,9 +261,8 @@ def _uuid(value: str) -> bool:
 def trace_export(request, public_id):
     _officer_or_404(request)
     trace = _trace_or_404(public_id)
-    response = HttpResponse(
-        contacts_csv(selectors.trace_contacts_for_export(trace=trace)),
-        content_type="text/csv; charset=utf-8",
-    )
+    contacts = list(selectors.trace_contacts_for_export(trace=trace))
+    services.trace_exported(trace=trace, by=request.user, rows=len(contacts))
+    response = HttpResponse(contacts_csv(contacts), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="trace-{trace.public_id}.csv"'
     return response

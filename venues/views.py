@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from audit.services import audit_read
 from checkins.export import checkins_csv
 from checkins.selectors import alerts_for_venue, checkins_for_venue
 from healthcode.errors import DomainError
@@ -182,7 +183,14 @@ def checkins_export(request):
     if venue is None or not venue.is_approved:
         raise Http404
     day = timezone.localdate()
-    body = checkins_csv(checkins_for_venue(venue=venue, day=day))
+    checkins = list(checkins_for_venue(venue=venue, day=day))
+    audit_read(
+        action="venue_export",
+        actor=request.user,
+        venue_name=venue.full_name,
+        detail={"venue": venue.pk, "day": day.isoformat(), "rows": len(checkins)},
+    )
+    body = checkins_csv(checkins)
     response = HttpResponse(body, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="checkins-{day:%Y%m%d}.csv"'
     return response

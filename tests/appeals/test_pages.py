@@ -257,7 +257,10 @@ def test_reject_on_the_page_needs_an_answer(client, yellow, officer):
     response = client.post(url, {"answer": ""})
     assert response.status_code == 400
     assert "请填写驳回理由" in response.content.decode()
-    assert Appeal.objects.get().is_open and not AuditEvent.objects.filter(kind="change").exists()
+    assert (
+        Appeal.objects.get().is_open
+        and not AuditEvent.objects.filter(action__startswith="appeal").exists()
+    )
     assert client.post(url, {"answer": "属实"}).status_code == 302
     assert Appeal.objects.get().status == "rejected" and colour(yellow) == "yellow"
 

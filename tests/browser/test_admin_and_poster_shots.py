@@ -31,7 +31,7 @@ def test_the_admin_lists_speak_chinese_on_a_phone(site, phone_page, artifacts_di
     assert "健康码平台管理后台" in page.inner_text("#site-name")
     for path, name in [
         ("/admin/healthcode/riskflag/", "admin-riskflags"),
-        ("/admin/healthcode/personlookup/", "admin-lookups"),
+        ("/admin/audit/auditevent/", "admin-audit"),
         ("/admin/checkins/checkin/", "admin-checkins"),
         ("/admin/axes/accessattempt/", "admin-axes"),
     ]:

@@ -9,8 +9,8 @@ import time
 import pytest
 from django.utils import timezone
 
-from healthcode.models import PersonLookup, User
-from tests.factories import PASSWORD, add_flag, make_resident, make_venue, resident_id
+from healthcode.models import User
+from tests.factories import PASSWORD, add_flag, lookups, make_resident, make_venue, resident_id
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -75,5 +75,5 @@ def test_venue_staff_look_up_an_elder_and_the_page_blanks_after_10_seconds(
     page.screenshot(path=os.path.join(artifacts_dir, "elder-lookup-expired.png"))
 
     assert page.evaluate("window.__csp") == []
-    lookup = PersonLookup.objects.get()
-    assert (lookup.viewer, lookup.resident, lookup.channel) == (staff, elder, "elder_lookup")
+    lookup = lookups().get()
+    assert (lookup.actor, lookup.subject, lookup.action) == (staff, elder, "elder_lookup")

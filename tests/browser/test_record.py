@@ -9,7 +9,7 @@ import os
 import pytest
 from django.utils import timezone
 
-from healthcode.services import person_lookup_record
+from audit.services import audit_lookup
 from proxy_scan.services import family_member_bind, proxy_checkin
 from tests.browser.test_proxy_scan import LISTEN_CSP, log_in
 from tests.factories import add_flag, make_resident, make_venue, resident_id
@@ -37,9 +37,7 @@ def test_a_parent_reads_their_own_and_their_elders_record(site, phone_page, arti
         starts=timezone.now() - dt.timedelta(hours=2),
     )
     proxy_checkin(helper=parent.user, venue=venue, way="family", binding_id=str(binding.public_id))
-    person_lookup_record(
-        machine="device 9", resident=parent, channel="device", venue_name=venue.full_name
-    )
+    audit_lookup(machine="device 9", subject=parent, action="device", venue_name=venue.full_name)
 
     log_in(page, site, parent.user.phone, "/code/")
     page.click("a[href='/me/record/']")

@@ -13,8 +13,7 @@ from checkins import services
 from checkins.models import Alert, CheckIn
 from healthcode import tokens
 from healthcode.errors import DomainError
-from healthcode.models import PersonLookup
-from tests.factories import add_flag, make_resident, make_venue, post_result
+from tests.factories import add_flag, lookups, make_resident, make_venue, post_result
 
 pytestmark = pytest.mark.django_db
 
@@ -260,8 +259,8 @@ def test_a_registered_person_is_checked_in_with_their_status_and_the_lookup_reco
     assert (checkin.resident, checkin.method, checkin.scanned_by) == (resident, "manual", inspector)
     assert (checkin.temperature_band, checkin.decision_code) == ("fever", "fever")
     assert checkin.checked_in_at == NOW
-    lookup = PersonLookup.objects.get()
-    assert (lookup.resident, lookup.viewer, lookup.machine, lookup.channel) == (
+    lookup = lookups().get()
+    assert (lookup.subject, lookup.actor, lookup.machine, lookup.action) == (
         resident,
         inspector,
         "",
@@ -282,8 +281,8 @@ def test_a_device_read_of_a_registered_card(resident):
         now=NOW - dt.timedelta(seconds=5),
     )
     assert (checkin.method, checkin.checked_in_at) == ("device", NOW - dt.timedelta(seconds=5))
-    lookup = PersonLookup.objects.get()
-    assert (lookup.resident, lookup.machine, lookup.channel) == (resident, "闸机 1", "device")
+    lookup = lookups().get()
+    assert (lookup.subject, lookup.machine, lookup.action) == (resident, "闸机 1", "device")
 
 
 @pytest.mark.parametrize(
@@ -339,8 +338,8 @@ def test_an_unregistered_person_is_stopped_recorded_as_typed_and_masked_in_the_l
         "",
         NOW,
     )
-    lookup = PersonLookup.objects.get()
-    assert (lookup.resident, lookup.viewer, lookup.channel) == (None, inspector, "inspector_manual")
+    lookup = lookups().get()
+    assert (lookup.subject, lookup.actor, lookup.action) == (None, inspector, "inspector_manual")
     assert "11010519491231002X" not in lookup.subject_masked_id
     assert lookup.subject_masked_id.startswith("1") and lookup.subject_masked_id.endswith("X")
 
@@ -361,7 +360,7 @@ def test_an_unregistered_device_read_at_a_given_time_without_fever_raises_no_ale
     assert (checkin.checked_in_at, checkin.method, checkin.temperature_band) == (at, "device", "")
     assert checkin.manual_phone == ""
     assert not Alert.objects.exists()
-    assert PersonLookup.objects.get().channel == "device"
+    assert lookups().get().action == "device"
 
 
 def test_an_unregistered_person_with_an_unknown_band_writes_nothing(inspector):

@@ -9,8 +9,7 @@ from rest_framework.test import APIClient
 
 from checkins.models import Alert, CheckIn, Device
 from healthcode import tokens
-from healthcode.models import PersonLookup
-from tests.factories import add_flag, make_venue, post_result
+from tests.factories import add_flag, lookups, make_venue, post_result
 
 pytestmark = pytest.mark.django_db
 
@@ -52,8 +51,8 @@ def test_a_scanned_code_passes_and_is_recorded(device, resident):
         device.venue,
         "normal",
     )
-    lookup = PersonLookup.objects.get()
-    assert (lookup.viewer, lookup.machine, lookup.channel) == (
+    lookup = lookups().get()
+    assert (lookup.actor, lookup.machine, lookup.action) == (
         None,
         f"device {device.row.pk}",
         "device",
@@ -78,15 +77,15 @@ def test_an_id_card_read(device, resident):
     # The door sees red and 禁止通行, never the medical reason (it is the person's).
     assert "reasons" not in body
     assert "隔离医学观察的密切接触者" not in json.dumps(body, ensure_ascii=False)
-    assert PersonLookup.objects.get().resident == resident
+    assert lookups().get().subject == resident
     unknown = post(
         device, {"id_type": "resident_id", "id_number": "11010519491231002X", "name": "周老伯"}
     ).json()
     assert unknown["decision"] == "stop" and unknown["person"]["name"] == "周*伯"
     assert unknown["person"]["id_number"] == "1101**********002X"
     # An ID card that matches nobody is a lookup too, masked.
-    lookup = PersonLookup.objects.get(resident=None)
-    assert (lookup.machine, lookup.channel) == (f"device {device.row.pk}", "device")
+    lookup = lookups().get(subject=None)
+    assert (lookup.machine, lookup.action) == (f"device {device.row.pk}", "device")
     assert lookup.subject_masked_id == "1101**********002X"
     assert "11010519491231002X" not in repr(model_to_dict(lookup))
 
@@ -104,7 +103,7 @@ def test_a_pending_or_rejected_venues_device_does_nothing_and_says_why(resident)
             response = post(api, body)
             assert response.status_code == 403
             assert message in response.json()["detail"]
-    assert not CheckIn.objects.exists() and not PersonLookup.objects.exists()
+    assert not CheckIn.objects.exists() and not lookups().exists()
     assert not Alert.objects.exists()
 
 
@@ -149,7 +148,7 @@ def test_device_verify_query_count(device, resident, django_assert_num_queries):
     # 6 the same person's check-in at this venue in the last 10 minutes (none)
     # 7 INSERT the check-in
     # 8 RELEASE SAVEPOINT
-    # 9 INSERT the lookup record (the device saw this person's status)
+    # 9 INSERT the audit read (the device saw this person's status)
     with django_assert_num_queries(9):
         assert post(device, {"code": token}).json()["decision"] == "pass"
 
@@ -167,7 +166,7 @@ def test_id_card_reads_are_limited_per_device_and_codes_are_not(device, resident
     refused = post(device, card(2))
     assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
     assert "证件查验过于频繁" in refused.json()["detail"]
-    assert CheckIn.objects.count() == 2 and PersonLookup.objects.count() == 2
+    assert CheckIn.objects.count() == 2 and lookups().count() == 2
     token = tokens.issue(public_id=resident.public_id, now=timezone.now()).token
     assert post(device, {"code": token}).status_code == 200  # scanned codes still pass
     assert CheckIn.objects.count() == 3

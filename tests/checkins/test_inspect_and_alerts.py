@@ -8,8 +8,8 @@ from rest_framework.test import APIClient
 from checkins.models import Alert, CheckIn, GridWorker
 from checkins.services import checkin_manual, checkin_record
 from healthcode import tokens
-from healthcode.models import PersonLookup, User
-from tests.factories import PASSWORD, add_flag, make_resident, make_venue, post_result
+from healthcode.models import User
+from tests.factories import PASSWORD, add_flag, lookups, make_resident, make_venue, post_result
 from venues import services as venue_services
 
 pytestmark = pytest.mark.django_db
@@ -50,7 +50,7 @@ def test_verify_shows_masked_identity_and_status_and_records_the_lookup_only(ins
     assert (body["name"], body["id_number"]) == (resident.masked_name, resident.masked_id_number)
     assert body["colour"] == "green" and body["passed"] is True
     assert resident.id_number not in str(body)
-    assert PersonLookup.objects.filter(viewer=inspector.user, channel="inspector_scan").count() == 1
+    assert lookups(actor=inspector.user, action="inspector_scan").count() == 1
     assert not CheckIn.objects.exists()
 
 
@@ -71,7 +71,7 @@ def test_confirm_with_fever_stops_and_alerts(inspector, resident):
     )
     alert = Alert.objects.get()
     assert (alert.kind, alert.venue, alert.region_code) == ("fever", inspector.venue, "110105")
-    assert PersonLookup.objects.get().channel == "inspector_confirm"
+    assert lookups().get().action == "inspector_confirm"
 
 
 def test_confirm_normal_green_passes_without_alert(inspector, resident):
@@ -110,7 +110,7 @@ def test_forged_and_expired_codes_record_nothing(inspector, resident, make_token
         )
         assert response.status_code == 400
         assert response.json()["problem"] == problem and text in response.json()["code"][0]
-    assert not CheckIn.objects.exists() and not PersonLookup.objects.exists()
+    assert not CheckIn.objects.exists() and not lookups().exists()
 
 
 def test_an_inspector_of_another_venue_gets_403(inspector, resident):
@@ -122,7 +122,7 @@ def test_an_inspector_of_another_venue_gets_403(inspector, resident):
             format="json",
         )
         assert response.status_code == 403
-    assert not CheckIn.objects.exists() and not PersonLookup.objects.exists()
+    assert not CheckIn.objects.exists() and not lookups().exists()
 
 
 def test_red_and_yellow_and_overdue_check_ins_alert_once(resident):
@@ -195,7 +195,7 @@ def test_inspector_verify_query_count(inspector, resident, django_assert_num_que
     token = token_for(resident)
     # 1 the inspector's binding to this venue, with the venue
     # 2 the resident with health code and account, by the token's public id
-    # 3 INSERT the lookup record
+    # 3 INSERT the audit read (the lookup)
     # 4 has this token checked the person in at another venue? (no)
     with django_assert_num_queries(4):
         inspector.post(
@@ -264,4 +264,4 @@ def test_a_venue_id_beyond_the_database_is_a_field_error(inspector, resident, en
     }
     response = inspector.post(reverse(endpoint), body, format="json")
     assert response.status_code == 400 and "venue" in response.json()
-    assert not CheckIn.objects.exists() and not PersonLookup.objects.exists()
+    assert not CheckIn.objects.exists() and not lookups().exists()

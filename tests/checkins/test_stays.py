@@ -12,9 +12,9 @@ from rest_framework.test import APIClient
 from checkins.models import CheckIn, Device, Method, StayEnd
 from checkins.services import checkin_checkout, checkin_record
 from healthcode import tokens
-from healthcode.models import PersonLookup, User
+from healthcode.models import User
 from proxy_scan.services import proxy_checkin
-from tests.factories import PASSWORD, make_resident, make_venue
+from tests.factories import PASSWORD, lookups, make_resident, make_venue
 from venues import services as venue_services
 from venues.models import Venue
 
@@ -196,7 +196,7 @@ def test_the_inspectors_exit_scan_checks_out(inspector, resident, supermarket):
     ).json()
     assert body["checked_out"] is True and body["name"] == resident.masked_name
     assert fresh(stay).left_how == StayEnd.CHECKOUT
-    lookup = PersonLookup.objects.get(resident=resident)
+    lookup = lookups().get(subject=resident)
     assert lookup.venue_name == supermarket.full_name
 
 

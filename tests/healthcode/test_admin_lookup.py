@@ -5,9 +5,8 @@ import pytest
 from django.contrib import admin
 from django.contrib.auth.models import Permission
 
-from healthcode.models import PersonLookup
 from nucleic.models import Sample
-from tests.factories import resident_id
+from tests.factories import last_event_pk, lookups, resident_id
 
 pytestmark = pytest.mark.django_db
 LOOKUP = "/admin/healthcode/resident/lookup/"
@@ -27,14 +26,14 @@ def test_a_post_lookup_records_it_and_opens_the_record_by_pk(client, officer, re
     assert response.status_code == 302
     assert response["Location"] == f"/admin/healthcode/resident/{resident.pk}/change/"
     assert resident.id_number not in response["Location"]
-    lookup = PersonLookup.objects.get(channel="admin_search")
-    assert (lookup.viewer, lookup.resident) == (officer, resident)
+    lookup = lookups().get(action="admin_search")
+    assert (lookup.actor, lookup.subject) == (officer, resident)
 
 
 def test_a_malformed_number_is_a_field_error_and_looks_nobody_up(client, officer, resident):
     response = client.post(LOOKUP, {"id_type": "resident_id", "id_number": "123"})
     assert response.status_code == 200
-    assert not PersonLookup.objects.exists()
+    assert not lookups().exists()
 
 
 def test_a_number_that_matches_nobody_is_still_a_masked_lookup(client, officer, resident):
@@ -42,8 +41,8 @@ def test_a_number_that_matches_nobody_is_still_a_masked_lookup(client, officer, 
     response = client.post(LOOKUP, {"id_type": "resident_id", "id_number": nobody})
     assert response.status_code == 200
     assert "没有登记该证件号码的居民" in response.content.decode()
-    lookup = PersonLookup.objects.get()
-    assert (lookup.viewer, lookup.resident, lookup.channel) == (officer, None, "admin_search")
+    lookup = lookups().get()
+    assert (lookup.actor, lookup.subject, lookup.action) == (officer, None, "admin_search")
     assert lookup.subject_masked_id == nobody[:4] + "*" * 10 + nobody[-4:]
 
 
@@ -61,7 +60,7 @@ def test_staff_without_view_permission_cannot_look_up(client, django_user_model,
     client.force_login(user)
     response = client.post(LOOKUP, {"id_type": "resident_id", "id_number": resident.id_number})
     assert response.status_code == 403
-    assert not PersonLookup.objects.exists()
+    assert not lookups().exists()
 
 
 def test_opening_a_flag_a_sample_or_a_manual_check_in_is_a_lookup(admin_client, admin_user):
@@ -92,7 +91,7 @@ def test_opening_a_flag_a_sample_or_a_manual_check_in_is_a_lookup(admin_client, 
         phone="13912345678",
         temperature_band="normal",
     )
-    PersonLookup.objects.all().delete()  # the manual registration's own lookup
+    mark = last_event_pk()  # after the manual registration's own lookup
     pages = [
         f"/admin/healthcode/riskflag/{flag.pk}/change/",
         f"/admin/nucleic/sample/{sample.pk}/change/",
@@ -100,8 +99,8 @@ def test_opening_a_flag_a_sample_or_a_manual_check_in_is_a_lookup(admin_client, 
     ]
     bodies = [admin_client.get(page) for page in pages]
     assert [b.status_code for b in bodies] == [200, 200, 200]
-    lookups = list(PersonLookup.objects.order_by("pk").values_list("resident", "subject_masked_id"))
-    assert lookups == [
+    rows = lookups(pk__gt=mark).order_by("pk").values_list("subject", "subject_masked_id")
+    assert list(rows) == [
         (person.pk, ""),
         (person.pk, ""),
         (None, stranger[:4] + "*" * 10 + stranger[-4:]),

@@ -8,8 +8,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from healthcode import tokens
-from healthcode.models import PersonLookup
-from tests.factories import PASSWORD, add_flag, make_resident
+from tests.factories import PASSWORD, add_flag, lookups, make_resident
 
 pytestmark = pytest.mark.django_db
 
@@ -79,8 +78,8 @@ def test_verify_returns_the_masked_person_and_live_status_and_records_the_lookup
     assert body["colour"] == "yellow"
     assert body["reasons"][0]["code"] == "fever_clinic"
     assert resident.id_number not in response.content.decode()
-    lookup = PersonLookup.objects.get()
-    assert (lookup.viewer, lookup.resident, lookup.channel) == (staff_user, resident, "api_verify")
+    lookup = lookups().get()
+    assert (lookup.actor, lookup.subject, lookup.action) == (staff_user, resident, "api_verify")
 
 
 @pytest.mark.parametrize(
@@ -108,7 +107,7 @@ def test_verify_refuses_bad_tokens_with_the_reason_and_records_nothing(
     assert response.status_code == 400
     assert response.json()["code"] == problem
     assert response.json()["token"][0]
-    assert PersonLookup.objects.count() == 0
+    assert lookups().count() == 0
 
 
 def test_verify_is_staff_only(api, resident):
@@ -120,7 +119,7 @@ def test_verify_is_staff_only(api, resident):
             reverse("api-codes-verify"), {"token": _token_for(resident, now)}, format="json"
         )
     assert response.status_code == 403
-    assert PersonLookup.objects.count() == 0
+    assert lookups().count() == 0
 
 
 def test_openapi_schema_and_docs(client):

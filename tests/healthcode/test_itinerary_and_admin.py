@@ -140,7 +140,7 @@ def test_admin_adds_a_policy_through_the_service(admin_client):
         "admin:nucleic_sample_changelist",
         "admin:nucleic_resultbatch_changelist",
         "admin:nucleic_lab_changelist",
-        "admin:healthcode_personlookup_changelist",
+        "admin:audit_auditevent_changelist",
     ],
 )
 def test_admin_lists_render(admin_client, resident, url):
@@ -150,12 +150,12 @@ def test_admin_lists_render(admin_client, resident, url):
 
 
 def test_opening_a_resident_in_the_admin_is_a_recorded_lookup(admin_client, admin_user, resident):
-    from healthcode.models import PersonLookup
+    from tests.factories import lookups
 
     response = admin_client.get(reverse("admin:healthcode_resident_change", args=[resident.pk]))
     assert response.status_code == 200
-    lookup = PersonLookup.objects.get()
-    assert (lookup.viewer, lookup.resident, lookup.channel) == (admin_user, resident, "admin")
+    lookup = lookups().get()
+    assert (lookup.actor, lookup.subject, lookup.action) == (admin_user, resident, "admin")
 
 
 def test_moving_a_risk_area_recomputes_those_under_its_old_region_too(

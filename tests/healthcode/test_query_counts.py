@@ -23,7 +23,7 @@ def test_verify(resident, staff_user, django_assert_num_queries):
     api.force_authenticate(staff_user)
     token = tokens.issue(public_id=resident.public_id, now=timezone.now()).token
     # 1 resident joined with health code and account, by public id
-    # 2 insert the lookup record (every lookup of another person is kept)
+    # 2 INSERT the audit read (every lookup of another person is kept)
     with django_assert_num_queries(2):
         assert (
             api.post(reverse("api-codes-verify"), {"token": token}, format="json").json()["colour"]

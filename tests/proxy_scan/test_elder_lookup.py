@@ -11,10 +11,10 @@ import time_machine
 from django.urls import reverse
 
 from healthcode.idnumbers import ResidentIdInfo
-from healthcode.models import PersonLookup, User
+from healthcode.models import User
 from proxy_scan.ages import elder_lookup_age_allowed
 from proxy_scan.models import ElderLookupResult
-from tests.factories import PASSWORD, add_flag, make_resident, resident_id
+from tests.factories import PASSWORD, add_flag, lookups, make_resident, resident_id
 
 pytestmark = pytest.mark.django_db
 
@@ -112,8 +112,8 @@ def test_an_elder_is_found_and_shown_masked_with_colour_reason_and_test_line(
     assert "暂无核酸检测记录" in html
     assert 'data-remaining-ms="10000"' in html and "js/lookup.js" in html
     assert page["Refresh"] == "11"  # without JavaScript: reloaded after expiry
-    lookup = PersonLookup.objects.get()
-    assert (lookup.viewer, lookup.resident, lookup.channel) == (staff, elder, "elder_lookup")
+    lookup = lookups().get()
+    assert (lookup.actor, lookup.subject, lookup.action) == (staff, elder, "elder_lookup")
 
 
 def test_the_page_needs_a_log_in(client):
@@ -122,7 +122,7 @@ def test_the_page_needs_a_log_in(client):
     elder = person("19500101")
     response = look_up(client, id_number=elder.id_number)
     assert response.status_code == 302 and response["Location"].startswith("/login/")
-    assert not PersonLookup.objects.exists()
+    assert not lookups().exists()
 
 
 # --- Age edges through the page (frozen time) ---------------------------------------------------
@@ -174,13 +174,13 @@ def test_wrong_name_unknown_number_and_wrong_age_get_the_same_answer(clock, staf
     assert REFUSAL in pages.pop()
     assert not ElderLookupResult.objects.exists()
     # Each attempt is still recorded: the resident when name and number match, else masked.
-    lookups = list(PersonLookup.objects.order_by("pk"))
-    assert [(x.resident, x.subject_masked_id) for x in lookups] == [
+    rows = list(lookups().order_by("pk"))
+    assert [(x.subject, x.subject_masked_id) for x in rows] == [
         (None, "1101**********" + elder.id_number[-4:]),
         (None, "1101**********" + unknown[-4:]),
         (adult, ""),
     ]
-    assert {(x.viewer, x.channel) for x in lookups} == {(staff, "elder_lookup")}
+    assert {(x.actor, x.action) for x in rows} == {(staff, "elder_lookup")}
 
 
 def test_a_bad_check_digit_is_a_field_error_and_records_nothing(clock, staff_client):
@@ -191,7 +191,7 @@ def test_a_bad_check_digit_is_a_field_error_and_records_nothing(clock, staff_cli
     assert response.status_code == 200
     assert 'id="id_id_number_error"><p class="error-line">身份证号码校验位不正确' in html
     assert REFUSAL not in html
-    assert not PersonLookup.objects.exists() and not ElderLookupResult.objects.exists()
+    assert not lookups().exists() and not ElderLookupResult.objects.exists()
 
 
 @pytest.mark.parametrize(
@@ -211,7 +211,7 @@ def test_other_document_types_are_refused_with_a_clear_message(
     assert response.status_code == 200
     assert f'id="id_id_type_error"><p class="error-line">{MAINLAND_ONLY}' in html
     assert "id_id_number_error" not in html  # one message, on the document type
-    assert not PersonLookup.objects.exists()
+    assert not lookups().exists()
 
 
 @pytest.mark.parametrize(
@@ -230,7 +230,7 @@ def test_non_mainland_18_digit_numbers_are_refused_as_such(clock, staff_client, 
         f'id="id_id_number_error"><p class="error-line">{MAINLAND_ONLY}'
         in response.content.decode()
     )
-    assert not PersonLookup.objects.exists()
+    assert not lookups().exists()
 
 
 # --- The result lives 10 seconds, for its viewer only ------------------------------------------
@@ -294,13 +294,13 @@ def test_per_user_limit_at_its_edge_then_the_hour_passes(clock, staff_client, th
     elder = person("19500101")
     for _ in range(3):  # the limit itself is allowed
         assert look_up(staff_client, id_number=elder.id_number).status_code == 302
-    lookups = PersonLookup.objects.count()
+    seen = lookups().count()
     response = look_up(staff_client, id_number=elder.id_number)
     assert response.status_code == 429
     assert response["Retry-After"] == "3600"
     assert "老幼助查过于频繁" in response.content.decode()
     assert "请 60 分钟后再试。" in response.content.decode()
-    assert PersonLookup.objects.count() == lookups  # refused before anything is looked up
+    assert lookups().count() == seen  # refused before anything is looked up
     clock.move_to(NOW + dt.timedelta(seconds=3599))
     assert look_up(staff_client, id_number=elder.id_number).status_code == 429
     clock.move_to(NOW + dt.timedelta(seconds=3600))  # the first lookup leaves the window

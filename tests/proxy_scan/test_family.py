@@ -11,11 +11,11 @@ from django.test import Client
 from django.utils import timezone
 
 from healthcode.errors import DomainError
-from healthcode.models import HealthCode, PersonLookup, Resident, User
+from healthcode.models import HealthCode, Resident, User
 from proxy_scan import services
 from proxy_scan.models import FamilyBinding
 from proxy_scan.selectors import family_holders_of, family_members_of
-from tests.factories import make_resident, post_result, registration_data, resident_id
+from tests.factories import lookups, make_resident, post_result, registration_data, resident_id
 
 pytestmark = pytest.mark.django_db
 
@@ -230,11 +230,11 @@ def test_viewing_a_members_code_is_recorded_once_per_token_lifetime(resident, se
     assert services.family_code_viewed(binding=binding, now=now) is not None
     assert services.family_code_viewed(binding=binding, now=now) is None
     later = now + dt.timedelta(seconds=settings.HEALTHCODE_TOKEN_TTL_SECONDS + 1)
-    lookups = PersonLookup.objects.filter(resident=binding.member, channel="family")
-    assert lookups.get().viewer == resident.user
+    seen = lookups(subject=binding.member, action="family")
+    assert seen.get().actor == resident.user
     with time_machine.travel(later, tick=False):
         assert services.family_code_viewed(binding=binding, now=later) is not None
-    assert lookups.count() == 2
+    assert seen.count() == 2
 
 
 def test_seed_demo_binds_an_elder_and_a_child_to_the_demo_holder_and_prints_them():

@@ -5,10 +5,10 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from healthcode.models import PersonLookup, Resident
+from healthcode.models import Resident
 from healthcode.selectors import resident_from_token
 from proxy_scan.models import FamilyBinding
-from tests.factories import add_flag, make_resident
+from tests.factories import add_flag, lookups, make_resident
 from tests.proxy_scan.test_family import CHILD_ID, ELDER_ID, bind
 
 pytestmark = pytest.mark.django_db
@@ -79,8 +79,8 @@ def test_a_members_code_with_a_token_and_a_recorded_lookup(resident):
     data = response.json()
     assert data["colour"] == "green" and data["refresh_seconds"] > 0
     assert resident_from_token(token=data["token"], now=timezone.now()) == binding.member
-    lookup = PersonLookup.objects.get(resident=binding.member)
-    assert (lookup.viewer, lookup.channel) == (resident.user, "family")
+    lookup = lookups().get(subject=binding.member)
+    assert (lookup.actor, lookup.action) == (resident.user, "family")
 
 
 def test_another_holders_binding_is_404_and_untouched(resident):
@@ -93,7 +93,7 @@ def test_another_holders_binding_is_404_and_untouched(resident):
     assert stranger.get(reverse("api-me-family")).json() == []
     binding.refresh_from_db()
     assert binding.unbound_at is None
-    assert not PersonLookup.objects.filter(resident=binding.member).exists()
+    assert not lookups(subject=binding.member).exists()
 
 
 def test_unbind_then_the_code_is_404(resident):

@@ -7,10 +7,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from healthcode.models import PersonLookup, Resident
+from healthcode.models import Resident
 from healthcode.selectors import resident_from_token
 from proxy_scan.models import FamilyBinding
-from tests.factories import make_resident, post_result
+from tests.factories import lookups, make_resident, post_result
 from tests.healthcode.test_code_page import decode_qr
 from tests.proxy_scan.test_family import CHILD_ID, ELDER_ID, bind
 
@@ -94,7 +94,7 @@ def test_another_holder_gets_404_and_cannot_unbind(client, resident):
     assert client.post(url).status_code == 404
     binding.refresh_from_db()
     assert binding.unbound_at is None
-    assert not PersonLookup.objects.filter(resident=binding.member).exists()
+    assert not lookups(subject=binding.member).exists()
 
 
 def test_the_code_page_switches_to_a_members_code_with_its_own_token(client, resident):
@@ -120,8 +120,8 @@ def test_the_code_page_switches_to_a_members_code_with_its_own_token(client, res
     assert resident_from_token(token=token, now=timezone.now()) == member
     api = re.search(r'data-api="([^"]+)"', body).group(1)
     assert api == reverse("api-me-family-code", args=[binding.public_id])
-    lookup = PersonLookup.objects.get(resident=member)
-    assert (lookup.viewer, lookup.channel) == (resident.user, "family")
+    lookup = lookups().get(subject=member)
+    assert (lookup.actor, lookup.action) == (resident.user, "family")
 
 
 def test_a_malformed_member_key_is_404(client, resident):

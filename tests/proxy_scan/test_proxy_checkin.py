@@ -10,10 +10,10 @@ from django.utils import timezone
 from checkins.models import CheckIn, Method
 from healthcode import tokens
 from healthcode.errors import DomainError
-from healthcode.models import PersonLookup, Resident
+from healthcode.models import Resident
 from proxy_scan import services
 from proxy_scan.services import proxy_checkin
-from tests.factories import make_resident, make_venue, resident_id
+from tests.factories import lookups, make_resident, make_venue, resident_id
 
 pytestmark = pytest.mark.django_db
 
@@ -47,8 +47,8 @@ def assert_recorded(checkin, *, person, method, helper):
     assert only_checkin() == checkin
     assert (checkin.resident, checkin.method, checkin.helper) == (person, method, helper)
     assert checkin.scanned_by is None  # not the door's inspector
-    lookup = PersonLookup.objects.get(channel="proxy_scan")
-    assert (lookup.viewer, lookup.resident) == (helper, person)
+    lookup = lookups().get(action="proxy_scan")
+    assert (lookup.actor, lookup.subject) == (helper, person)
 
 
 def refused(**kwargs) -> DomainError:
@@ -102,8 +102,8 @@ def test_family_checks_the_bound_member_in(resident, helper, venue):
 def test_a_mismatch_says_only_information_does_not_match(helper, elder, venue, name, number):
     error = refused(helper=helper, venue=venue, way="id_card", name=name, id_number=number)
     assert error.message == "信息不符，请核对姓名和身份证号码。" and error.field is None
-    lookup = PersonLookup.objects.get()  # the attempt is kept, masked, of nobody
-    assert lookup.resident is None and lookup.subject_masked_id != number
+    lookup = lookups().get()  # the attempt is kept, masked, of nobody
+    assert lookup.subject is None and lookup.subject_masked_id != number
     assert number[6:14] not in lookup.subject_masked_id
 
 
@@ -170,7 +170,7 @@ def test_an_unapproved_venue_refuses(helper, elder, status):
     venue = make_venue(status=status)
     error = refused(helper=helper, venue=venue, way="id_card", name="王秀英", id_number=ELDER_ID)
     assert error.status == 403
-    assert not PersonLookup.objects.exists()
+    assert not lookups().exists()
 
 
 def test_the_helper_limit_at_its_edge(helper, venue, settings):

@@ -10,11 +10,12 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from audit.services import audit_lookup
 from checkins.models import CheckIn, Method
 from checkins.services import checkin_manual, checkin_record
 from healthcode import tokens
-from healthcode.models import PersonLookup, RiskArea, User
-from healthcode.services import person_lookup_record, stay_declare
+from healthcode.models import RiskArea, User
+from healthcode.services import stay_declare
 from proxy_scan import services as proxy_services
 from proxy_scan.selectors import family_members_of
 from proxy_scan.services import proxy_checkin
@@ -22,6 +23,7 @@ from tests.factories import (
     PASSWORD,
     add_flag,
     lab_token,
+    lookups,
     make_resident,
     make_venue,
     post_result,
@@ -190,9 +192,7 @@ def test_every_door_path_records_its_venue(resident, venue, inspector):
         name=resident.name,
         id_number=resident.id_number,
     )
-    kinds = {
-        (row.channel, row.venue_name) for row in PersonLookup.objects.filter(resident=resident)
-    }
+    kinds = {(row.action, row.venue_name) for row in lookups(subject=resident)}
     assert kinds == {("inspector_manual", venue.full_name), ("proxy_scan", venue.full_name)}
 
 
@@ -209,7 +209,7 @@ def test_every_door_path_records_its_venue(resident, venue, inspector):
 )
 def test_each_channel_is_told_as_a_kind_of_viewer(resident, channel, kind):
     staff = make_resident(name="王科长", phone="13900009999")
-    person_lookup_record(viewer=staff.user, resident=resident, channel=channel)
+    audit_lookup(actor=staff.user, subject=resident, action=channel)
     html = page(resident.user)
     assert kind in html
     for leak in ("王科长", staff.masked_name, "13900009999", "139****9999"):
@@ -218,7 +218,7 @@ def test_each_channel_is_told_as_a_kind_of_viewer(resident, channel, kind):
 
 def test_lookups_of_others_are_not_in_my_record(resident):
     other = make_resident(name="李四")
-    person_lookup_record(machine="device 1", resident=other, channel="device", venue_name="某超市")
+    audit_lookup(machine="device 1", subject=other, action="device", venue_name="某超市")
     assert api_for(resident.user).get(reverse("api-me-record")).json()["lookups"] == []
 
 
@@ -301,10 +301,10 @@ def test_the_holder_opens_a_members_record_and_the_viewing_is_recorded(resident,
     html = page(resident.user, member=str(binding.public_id))
     assert "家人的记录" in html and binding.member.masked_name in html
     assert resident.masked_name in html and "关系：代办人的父母" in html and "代办中" in html
-    lookup = PersonLookup.objects.get(resident=binding.member)
-    assert (lookup.viewer, lookup.channel) == (resident.user, "family")
+    lookup = lookups().get(subject=binding.member)
+    assert (lookup.actor, lookup.action) == (resident.user, "family")
     page(resident.user, member=str(binding.public_id))  # a reload within the token's life
-    assert PersonLookup.objects.filter(resident=binding.member).count() == 1
+    assert lookups(subject=binding.member).count() == 1
 
 
 def test_a_holder_does_not_read_a_registered_adults_record(resident, client):
@@ -322,7 +322,7 @@ def test_a_holder_does_not_read_a_registered_adults_record(resident, client):
     assert response.status_code == 403 and "仅本人可查看" in response.content.decode()
     url = reverse("api-me-family-record", args=[binding.public_id])
     assert api_for(resident.user).get(url).status_code == 403
-    assert not PersonLookup.objects.filter(resident=adult).exists()
+    assert not lookups(subject=adult).exists()
     own = client.get(reverse("records:record")).content.decode()
     assert str(binding.public_id) not in own  # not offered in the switcher either
 
@@ -355,7 +355,7 @@ def test_a_members_record_is_only_their_holders(resident, binding):
     assert client.get(reverse("records:record"), {"member": "not-a-uuid"}).status_code == 404
     url = reverse("api-me-family-record", args=[binding.public_id])
     assert api_for(stranger.user).get(url).status_code == 404
-    assert not PersonLookup.objects.filter(resident=binding.member).exists()
+    assert not lookups(subject=binding.member).exists()
 
     proxy_services.family_member_unbind(holder=resident, binding_id=key)
     client.force_login(resident.user)
@@ -412,13 +412,13 @@ def test_the_record_costs_the_same_queries_for_one_row_or_many(resident, venue, 
     helper = make_resident(name="赵帮忙").user
     checkin_record(resident=resident, venue=venue, method=Method.PROXY_ID_CARD, helper=helper)
     add_flag(resident, "symptoms", source="来源一")
-    person_lookup_record(machine="device 1", resident=resident, channel="device")
+    audit_lookup(machine="device 1", subject=resident, action="device")
     one = queries()
     for n in range(5):
         other = make_venue(full_name=f"西湖区文三路第{n}店")
         checkin_record(resident=resident, venue=other, method=Method.PROXY_ID_CARD, helper=helper)
         add_flag(resident, "close_contact", source=f"来源{n}", starts=timezone.now())
-        person_lookup_record(machine="device 1", resident=resident, channel="device")
+        audit_lookup(machine="device 1", subject=resident, action="device")
     many = queries()
     assert len(many) == len(one), "\n".join(many)
     # session, user, own resident, members for the switcher, the code (is it current?),

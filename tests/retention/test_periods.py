@@ -11,7 +11,7 @@ from django.conf import settings as django_settings
 from audit import services as audit_services
 from audit.models import AuditEvent
 from checkins.models import Alert, Method
-from healthcode.models import ItineraryStay
+from healthcode.models import HealthCodeChange, ItineraryStay
 from nucleic.models import ResultBatch, Sample, SampleChange
 from proxy_scan.models import ELDER_LOOKUP_RESULT_LIFETIME, ElderLookupResult
 from retention.services import retention_purge
@@ -186,7 +186,22 @@ def test_audit_rows_by_their_own_longer_period(settings, person):
     )
     assert purge()["audit"] == 1
     assert [in_db(e) for e in (kept, gone, young)] == [True, False, True]
-    assert AuditEvent.objects.count() == 2
+    assert AuditEvent.objects.filter(action="flag").count() == 2
+
+
+def test_colour_history_by_the_audit_trails_period(settings, person):
+    settings.AUDIT_RETENTION_DAYS = 365
+    inside, past = edges(365 * DAY)
+    code = person.health_code
+    kept, gone = (
+        HealthCodeChange.objects.create(
+            health_code=code, new_colour="green", cause="test", changed_at=at
+        )
+        for at in (inside, past)
+    )
+    assert purge()["colour_history"] == 1
+    assert (in_db(kept), in_db(gone)) == (True, False)
+    assert in_db(code)  # the code keeps its current colour
 
 
 def test_the_edge_itself_is_kept(venue, person):

@@ -10,8 +10,8 @@ import time_machine
 from checkins.models import CheckIn, Method, StayEnd
 from checkins.services import checkin_checkout, checkin_record
 from healthcode.errors import DomainError
-from healthcode.models import HealthCode, PersonLookup, RiskFlag
-from tests.factories import make_officer, make_resident, make_venue
+from healthcode.models import HealthCode, RiskFlag
+from tests.factories import lookups, make_officer, make_resident, make_venue
 from tracing import selectors, services
 from tracing.models import Application, Degree, Trace, TraceAction, TraceContact
 
@@ -160,9 +160,7 @@ def test_the_trace_is_recorded_as_lookups_of_the_people_found(officer, venue, ca
     other = make_resident(name="钱被查")
     stay(other, venue, T0, minutes=60)
     traced(officer, case_person)
-    kinds = set(
-        PersonLookup.objects.filter(channel="officer_trace").values_list("resident", flat=True)
-    )
+    kinds = set(lookups(action="officer_trace").values_list("subject", flat=True))
     assert kinds == {case_person.pk, other.pk}
 
 

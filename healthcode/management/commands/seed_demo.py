@@ -6,12 +6,14 @@ from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from audit.models import AuditEvent, AuditKind
+from audit.services import audit_lookup
 from checkins.models import CheckIn, Device, GridWorker, Method
 from checkins.services import checkin_record
 from healthcode import services
 from healthcode.apikeys import hash_key
 from healthcode.idnumbers import IdType, resident_id_check_char
-from healthcode.models import HealthCode, HealthOfficer, PersonLookup, Resident, RiskFlag, User
+from healthcode.models import HealthCode, HealthOfficer, Resident, RiskFlag, User
 from nucleic import services as nucleic_services
 from nucleic.models import Lab, LabToken, TestPolicy
 from proxy_scan import services as proxy_services
@@ -238,12 +240,12 @@ class Command(BaseCommand):
         """Something to show in 我的记录 (/me/record/): 张三 scanned at the door by the
         inspector, the holder's elder checked in by 帮扫 from the family list."""
         zhang = Resident.objects.get(user__phone=DEMO_RESIDENTS[0][0])
-        if not PersonLookup.objects.filter(resident=zhang).exists():
+        if not AuditEvent.objects.filter(subject=zhang, kind=AuditKind.READ).exists():
             inspector = User.objects.get(phone=INSPECTOR_PHONE)
-            services.person_lookup_record(
-                viewer=inspector,
-                resident=zhang,
-                channel="inspector_scan",
+            audit_lookup(
+                action="inspector_scan",
+                actor=inspector,
+                subject=zhang,
                 venue_name=venue.full_name,
             )
             checkin_record(
