@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import permissions, serializers, status
+from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -21,7 +21,7 @@ from checkins.throttles import (
 )
 from healthcode import idnumbers, masking, tokens
 from healthcode import services as healthcode_services
-from healthcode.apikeys import ApiKeyAuthentication
+from healthcode.apikeys import ApiKeyAuthentication, HasKey
 from healthcode.idnumbers import IdType
 from healthcode.models import test_line
 from healthcode.selectors import ensure_current
@@ -281,17 +281,12 @@ class DeviceAuthentication(ApiKeyAuthentication):
     revoked_message = _("设备令牌已吊销。")
 
 
-class IsDevice(permissions.BasePermission):
-    def has_permission(self, request, view):
-        return isinstance(request.auth, Device)
-
-
 class DeviceVerifyApi(APIView):
     """A gate device scanned a health code, or read an ID card: open or closed, and why.
     Records the check-in (method ``device``); 37.3 ℃ or more stops."""
 
     authentication_classes = [DeviceAuthentication]
-    permission_classes = [IsDevice]
+    permission_classes = [HasKey]
     throttle_classes = [*APIView.throttle_classes, DeviceIdCardThrottle]
 
     def throttled(self, request, wait):
@@ -377,7 +372,7 @@ class DeviceCheckoutApi(APIView):
     now, explicitly."""
 
     authentication_classes = [DeviceAuthentication]
-    permission_classes = [IsDevice]
+    permission_classes = [HasKey]
 
     class DeviceCheckoutInputSerializer(serializers.Serializer):
         code = serializers.CharField(max_length=300)

@@ -9,7 +9,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from rest_framework import authentication, exceptions
+from rest_framework import authentication, exceptions, permissions
 
 from healthcode.throttling import KEY_FAILURE_MESSAGE, KeyFailureThrottle, TooManyAttempts
 
@@ -75,6 +75,19 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request):
         return self.keyword
+
+
+class HasKey(permissions.BasePermission):
+    """The request carries a key of a kind the view's own authentication accepts (a lab's
+    token on the lab API, a site's key on the vaccination API, a device's at the gate)."""
+
+    def has_permission(self, request, view):
+        kinds = tuple(
+            auth.model
+            for auth in view.authentication_classes
+            if issubclass(auth, ApiKeyAuthentication)
+        )
+        return bool(kinds) and isinstance(request.auth, kinds)
 
 
 class MachineClient:
