@@ -26,8 +26,19 @@ from healthcode.idnumbers import IdType
 from healthcode.models import test_line
 from healthcode.selectors import ensure_current
 from proxy_scan.selectors import resident_from_any_token
+from vaccination.selectors import Vaccination, vaccination_of
 from venues.models import Venue, VenueInspector
 from venues.selectors import venue_usable
+
+
+class VaccinationSerializer(serializers.Serializer):
+    doses = serializers.IntegerField(help_text="接种剂次数（按剂次去重）")
+    last_date = serializers.DateField(allow_null=True, help_text="末次接种日期")
+    text = serializers.CharField(help_text="如“已接种 3 剂（末次 2022-01-10）”或“未接种”")
+
+
+def vaccination_out(summary: Vaccination | None) -> dict | None:
+    return summary.as_dict() if summary is not None else None
 
 
 class PersonStatusSerializer(serializers.Serializer):
@@ -42,6 +53,9 @@ class PersonStatusSerializer(serializers.Serializer):
     test_line = serializers.CharField()
     passed = serializers.BooleanField()
     decision = serializers.CharField()
+    vaccination = VaccinationSerializer(
+        allow_null=True, help_text="疫苗接种（四码一屏）；未注册的人工登记为 null"
+    )
     checkin_id = serializers.UUIDField(required=False)
 
 
@@ -79,7 +93,7 @@ def _inspector_scan(request, serializer_class, channel: str):
     return venue, resident, data.validated_data
 
 
-def _person(resident, code, *, passed: bool, decision: str) -> dict:
+def _person(resident, code, *, vaccination: Vaccination, passed: bool, decision: str) -> dict:
     return {
         "name": resident.masked_name,
         "id_number": resident.masked_id_number,
@@ -88,6 +102,7 @@ def _person(resident, code, *, passed: bool, decision: str) -> dict:
         "test_line": test_line(code.test),
         "passed": passed,
         "decision": decision,
+        "vaccination": vaccination.as_dict(),
     }
 
 
@@ -102,6 +117,7 @@ def _checkin_person(checkin) -> dict:
         "test_line": test_line(checkin.test),
         "passed": checkin.passed,
         "decision": checkin.decision_text,
+        "vaccination": vaccination_out(Vaccination.from_stored(checkin.vaccination)),
         "checkin_id": checkin.public_id,
     }
 
@@ -126,8 +142,15 @@ class InspectVerifyApi(APIView):
                 resident=resident, token=one_venue, venue=venue, now=now
             )
         code = ensure_current(resident.health_code, now=now)
-        decision = services.door_decision(code=code, venue=venue, now=now)
-        out = _person(resident, code, passed=decision.passed, decision=decision.text)
+        vaccination = vaccination_of(resident=resident)
+        decision = services.door_decision(code=code, venue=venue, vaccination=vaccination, now=now)
+        out = _person(
+            resident,
+            code,
+            vaccination=vaccination,
+            passed=decision.passed,
+            decision=decision.text,
+        )
         return Response(PersonStatusSerializer(out).data)
 
 
@@ -317,6 +340,9 @@ class DeviceVerifyApi(APIView):
         colour = serializers.CharField(allow_blank=True)
         test = serializers.DictField()
         person = serializers.DictField()
+        vaccination = VaccinationSerializer(
+            allow_null=True, help_text="疫苗接种（四码一屏）；未注册的证件登记为 null"
+        )
         checkin_id = serializers.UUIDField()
 
     @extend_schema(
@@ -362,6 +388,7 @@ class DeviceVerifyApi(APIView):
             "colour": checkin.colour,
             "test": {**checkin.test, "line": test_line(checkin.test)},
             "person": {k: person[k] for k in ("name", "id_number")},
+            "vaccination": person["vaccination"],
             "checkin_id": checkin.public_id,
         }
         return Response(self.DeviceVerifyOutputSerializer(out).data)

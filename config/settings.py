@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "proxy_scan",
     "records",
     "tracing",
+    "vaccination",
 ]
 
 MIDDLEWARE = [

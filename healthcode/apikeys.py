@@ -113,4 +113,8 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
         self.name = getattr(target, "__name__", type(target).__name__)
 
     def get_security_definition(self, auto_schema):
-        return {"type": "http", "scheme": "bearer", "description": "检测机构或扫码设备的 API 令牌"}
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "检测机构、接种点或扫码设备的 API 令牌",
+        }
