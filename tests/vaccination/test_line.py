@@ -51,40 +51,30 @@ def test_the_same_dose_from_two_sites_counts_once(resident):
     assert vaccination_line(resident=resident) == "已接种 1 剂（末次 2021-04-01）"
 
 
-def test_doses_of_another_name_or_document_are_not_the_persons(resident):
-    other = make_resident(name="李四")
-    give_doses(other, THREE)
+def test_doses_of_another_document_are_not_the_persons(resident):
+    give_doses(make_resident(name="李四"), THREE)
     assert vaccination_line(resident=resident) == "未接种"
-    # Sent before this person registered, under another name: not theirs either.
-    from vaccination import services
 
-    services.doses_ingest(
-        key=site_key()[0],
-        content_type="test",
-        records=[
-            {
-                "record_id": "WRONG-NAME-1",
-                "id_number": resident.id_number,
-                "name": "王五",
-                "product": "x疫苗",
-                "dose_number": 1,
-                "vaccinated_on": "2021-04-01",
-            }
-        ],
-    )
-    assert vaccination_line(resident=resident) == "未接种"
+
+def unregistered(name: str):
+    """The identity a site sends before the person has an account."""
+    from tests.factories import registration_data
+
+    data = registration_data(name=name)
+    return type("Unregistered", (), {k: data[k] for k in ("id_type", "id_number", "name")})
+
+
+def test_doses_sent_under_another_name_before_registration_are_not_the_persons():
+    sent = unregistered("王五")
+    give_doses(sent, ["2021-04-01"])  # lands: nobody is registered with this number yet
+    person = make_resident(name="赵敏", id_number=sent.id_number)
+    assert vaccination_line(resident=person) == "未接种"
 
 
 def test_a_dose_sent_before_registration_counts_from_registration():
-    from tests.factories import registration_data
-
-    data = registration_data(name="赵敏")
-
-    class Unregistered:  # the identity a site sends, before the person has an account
-        id_type, id_number, name = data["id_type"], data["id_number"], data["name"]
-
-    give_doses(Unregistered, ["2021-04-01", "2021-05-06"])
-    person = make_resident(name="赵敏", id_number=data["id_number"])
+    sent = unregistered("赵敏")
+    give_doses(sent, ["2021-04-01", "2021-05-06"])
+    person = make_resident(name="赵敏", id_number=sent.id_number)
     assert vaccination_line(resident=person) == "已接种 2 剂（末次 2021-05-06）"
 
 
