@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import permissions, serializers, status
+from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -21,12 +21,23 @@ from checkins.throttles import (
     ManualCheckinThrottled,
 )
 from healthcode import idnumbers, masking, tokens
-from healthcode.apikeys import ApiKeyAuthentication
+from healthcode.apikeys import ApiKeyAuthentication, HasKey
 from healthcode.idnumbers import IdType
 from healthcode.selectors import ensure_current
 from proxy_scan.selectors import resident_from_any_token
+from vaccination.selectors import Vaccination, vaccination_of
 from venues.models import Venue, VenueInspector
 from venues.selectors import venue_usable
+
+
+class VaccinationSerializer(serializers.Serializer):
+    doses = serializers.IntegerField(help_text="接种剂次数（按剂次去重）")
+    last_date = serializers.DateField(allow_null=True, help_text="末次接种日期")
+    text = serializers.CharField(help_text="如“已接种 3 剂（末次 2022-01-10）”或“未接种”")
+
+
+def vaccination_out(summary: Vaccination | None) -> dict | None:
+    return summary.as_dict() if summary is not None else None
 
 
 class PersonStatusSerializer(serializers.Serializer):
@@ -41,6 +52,9 @@ class PersonStatusSerializer(serializers.Serializer):
     test_line = serializers.CharField()
     passed = serializers.BooleanField()
     decision = serializers.CharField()
+    vaccination = VaccinationSerializer(
+        allow_null=True, help_text="疫苗接种（四码一屏）；未注册的人工登记为 null"
+    )
     checkin_id = serializers.UUIDField(required=False)
 
 
@@ -76,7 +90,7 @@ def _inspector_scan(request, serializer_class, channel: str):
     return venue, resident, data.validated_data
 
 
-def _person(resident, code, *, passed: bool, decision: str) -> dict:
+def _person(resident, code, *, vaccination: Vaccination, passed: bool, decision: str) -> dict:
     return {
         "name": resident.masked_name,
         "id_number": resident.masked_id_number,
@@ -85,6 +99,7 @@ def _person(resident, code, *, passed: bool, decision: str) -> dict:
         "test_line": code.test_line,  # counted to the now of ensure_current
         "passed": passed,
         "decision": decision,
+        "vaccination": vaccination.as_dict(),
     }
 
 
@@ -99,6 +114,7 @@ def _checkin_person(checkin) -> dict:
         "test_line": checkin.test_line,
         "passed": checkin.passed,
         "decision": checkin.decision_text,
+        "vaccination": vaccination_out(Vaccination.from_stored(checkin.vaccination)),
         "checkin_id": checkin.public_id,
     }
 
@@ -123,8 +139,15 @@ class InspectVerifyApi(APIView):
                 resident=resident, token=one_venue, venue=venue, now=now
             )
         code = ensure_current(resident.health_code, now=now)
-        decision = services.door_decision(code=code, venue=venue, now=now)
-        out = _person(resident, code, passed=decision.passed, decision=decision.text)
+        vaccination = vaccination_of(resident=resident)
+        decision = services.door_decision(code=code, venue=venue, vaccination=vaccination, now=now)
+        out = _person(
+            resident,
+            code,
+            vaccination=vaccination,
+            passed=decision.passed,
+            decision=decision.text,
+        )
         return Response(PersonStatusSerializer(out).data)
 
 
@@ -278,17 +301,12 @@ class DeviceAuthentication(ApiKeyAuthentication):
     revoked_message = _("设备令牌已吊销。")
 
 
-class IsDevice(permissions.BasePermission):
-    def has_permission(self, request, view):
-        return isinstance(request.auth, Device)
-
-
 class DeviceVerifyApi(APIView):
     """A gate device scanned a health code, or read an ID card: open or closed, and why.
     Records the check-in (method ``device``); 37.3 ℃ or more stops."""
 
     authentication_classes = [DeviceAuthentication]
-    permission_classes = [IsDevice]
+    permission_classes = [HasKey]
     throttle_classes = [*APIView.throttle_classes, DeviceIdCardThrottle]
 
     def throttled(self, request, wait):
@@ -319,6 +337,9 @@ class DeviceVerifyApi(APIView):
         colour = serializers.CharField(allow_blank=True)
         test = serializers.DictField()
         person = serializers.DictField()
+        vaccination = VaccinationSerializer(
+            allow_null=True, help_text="疫苗接种（四码一屏）；未注册的证件登记为 null"
+        )
         checkin_id = serializers.UUIDField()
 
     @extend_schema(
@@ -364,6 +385,7 @@ class DeviceVerifyApi(APIView):
             "colour": checkin.colour,
             "test": {**checkin.test, "line": checkin.test_line},
             "person": {k: person[k] for k in ("name", "id_number")},
+            "vaccination": person["vaccination"],
             "checkin_id": checkin.public_id,
         }
         return Response(self.DeviceVerifyOutputSerializer(out).data)
@@ -374,7 +396,7 @@ class DeviceCheckoutApi(APIView):
     now, explicitly."""
 
     authentication_classes = [DeviceAuthentication]
-    permission_classes = [IsDevice]
+    permission_classes = [HasKey]
 
     class DeviceCheckoutInputSerializer(serializers.Serializer):
         code = serializers.CharField(max_length=300)

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from healthcode import masking, regions
 from healthcode.apikeys import ApiKey
 from healthcode.models import Colour, Resident, test_line
+from vaccination.selectors import Vaccination
 from venues.models import Venue
 
 
@@ -63,6 +64,9 @@ class CheckIn(models.Model):
     colour = models.CharField(_("健康码"), max_length=8, choices=Colour.choices, blank=True)
     reasons = models.JSONField(_("赋码原因"), default=list)
     test = models.JSONField(_("核酸状态"), default=dict)
+    # The person's doses as the door saw them (vaccination.selectors.Vaccination.stored):
+    # empty for an unregistered person checked in by hand.
+    vaccination = models.JSONField(_("疫苗接种"), default=dict, blank=True)
     decision = models.CharField(_("结果"), max_length=8, choices=Decision.choices)
     decision_code = models.CharField(max_length=16)
     decision_text = models.CharField(_("说明"), max_length=100)
@@ -125,6 +129,12 @@ class CheckIn(models.Model):
     @property
     def left_explicitly(self) -> bool:
         return self.left_how == StayEnd.CHECKOUT
+
+    @property
+    def vaccination_line(self) -> str:
+        """已接种 3 剂（末次 2022-01-10） / 未接种 as at the check-in; empty when unknown."""
+        summary = Vaccination.from_stored(self.vaccination)
+        return summary.text if summary is not None else ""
 
     @property
     def passed(self) -> bool:

@@ -26,9 +26,11 @@ from healthcode import engine, regions, tokens
 from healthcode.errors import DomainError
 from healthcode.models import HealthCode, Resident
 from healthcode.selectors import ensure_current
+from vaccination.selectors import Vaccination, vaccination_of
 from venues.models import EntryRule, Venue
 
-# Which stopped check-ins raise which alert.
+# Which stopped check-ins raise which alert. A person stopped for lack of vaccination
+# (not_vaccinated) raises none: it is the venue's own rule, not an epidemic risk to follow up.
 ALERT_KINDS = {
     "red": Alert.Kind.RED,
     "yellow": Alert.Kind.YELLOW,
@@ -38,8 +40,11 @@ ALERT_KINDS = {
 }
 
 
-def door_decision(*, code, venue: Venue, now: dt.datetime, fever: bool = False):
-    """The engine's decision for this (current) health code at this venue's door."""
+def door_decision(
+    *, code, venue: Venue, vaccination: Vaccination, now: dt.datetime, fever: bool = False
+):
+    """The engine's decision for this (current) health code, and the person's doses
+    (``vaccination.selectors.vaccination_of``), at this venue's door."""
     return engine.entry_decision(
         colour=code.colour,
         test=code.test,
@@ -47,6 +52,8 @@ def door_decision(*, code, venue: Venue, now: dt.datetime, fever: bool = False):
         test_required=venue.entry_rule != EntryRule.NONE,
         now=now,
         fever=fever,
+        vaccination_required=venue.requires_vaccination,
+        doses=vaccination.doses,
     )
 
 
@@ -108,8 +115,13 @@ def checkin_record(
             repeat.helper_id,
         ) == (method, band, code.colour, helper.pk if helper else None):
             return repeat, False
+        vaccination = vaccination_of(resident=resident)
         decision = door_decision(
-            code=code, venue=venue, now=now, fever=band == TemperatureBand.FEVER
+            code=code,
+            venue=venue,
+            vaccination=vaccination,
+            now=now,
+            fever=band == TemperatureBand.FEVER,
         )
         if latest is not None and latest.venue_id != venue.pk and latest.left_at > now:
             _end_open_stays_elsewhere(resident=resident, venue=venue, now=now)
@@ -125,6 +137,7 @@ def checkin_record(
             colour=code.colour,
             reasons=code.reasons,
             test=code.test,
+            vaccination=vaccination.stored(),
             decision=CheckIn.Decision.PASS if decision.passed else CheckIn.Decision.STOP,
             decision_code=decision.code,
             decision_text=decision.text,

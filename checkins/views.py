@@ -146,6 +146,7 @@ def inspect_page(request):
         "camera_close": _("关闭摄像头"),
         "no_camera": _("此浏览器无法使用摄像头，请粘贴或输入"),
         "camera_failed": _("无法打开摄像头，请粘贴或输入"),
+        "vaccination": _("新冠疫苗："),
     }
     context = {"venues": venues, "unusable": unusable, "id_types": IdType.choices}
     return render(request, "checkins/inspect.html", {**context, "js_text": js_text})

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "audit",
     "retention",
     "appeals",
+    "vaccination",
 ]
 
 MIDDLEWARE = [
@@ -405,6 +406,7 @@ RETENTION_DAYS_PROXY_CHECKINS = env_int("RETENTION_DAYS_PROXY_CHECKINS", 28, min
 RETENTION_DAYS_ITINERARY = env_int("RETENTION_DAYS_ITINERARY", 28, minimum=14)
 RETENTION_DAYS_LAB_RESULTS = env_int("RETENTION_DAYS_LAB_RESULTS", 28, minimum=1)
 RETENTION_DAYS_LAB_BATCHES = env_int("RETENTION_DAYS_LAB_BATCHES", 28, minimum=1)
+RETENTION_DAYS_VACCINATION_BATCHES = env_int("RETENTION_DAYS_VACCINATION_BATCHES", 28, minimum=1)
 RETENTION_DAYS_RISK_FLAGS = env_int("RETENTION_DAYS_RISK_FLAGS", 28, minimum=1)
 RETENTION_DAYS_LOGIN_FAILURES = env_int("RETENTION_DAYS_LOGIN_FAILURES", 28, minimum=1)
 # A decided appeal (申诉) and its photo, from the decision; the fact it names is kept with it.

@@ -56,6 +56,7 @@ urlpatterns = [
     path("api/v1/", include("proxy_scan.api_urls")),
     path("api/v1/", include("records.api_urls")),
     path("api/v1/", include("appeals.api_urls")),
+    path("api/v1/", include("vaccination.api_urls")),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up script as a file: no inline script (CSP).
     path(

@@ -9,7 +9,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from rest_framework import authentication, exceptions
+from rest_framework import authentication, exceptions, permissions
 
 from healthcode.throttling import KEY_FAILURE_MESSAGE, KeyFailureThrottle, TooManyAttempts
 
@@ -77,6 +77,19 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         return self.keyword
 
 
+class HasKey(permissions.BasePermission):
+    """The request carries a key of a kind the view's own authentication accepts (a lab's
+    token on the lab API, a site's key on the vaccination API, a device's at the gate)."""
+
+    def has_permission(self, request, view):
+        kinds = tuple(
+            auth.model
+            for auth in view.authentication_classes
+            if issubclass(auth, ApiKeyAuthentication)
+        )
+        return bool(kinds) and isinstance(request.auth, kinds)
+
+
 class MachineClient:
     """The authenticated party of a machine request (not a person)."""
 
@@ -100,4 +113,8 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
         self.name = getattr(target, "__name__", type(target).__name__)
 
     def get_security_definition(self, auto_schema):
-        return {"type": "http", "scheme": "bearer", "description": "检测机构或扫码设备的 API 令牌"}
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "检测机构、接种点或扫码设备的 API 令牌",
+        }

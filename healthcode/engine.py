@@ -345,6 +345,12 @@ def _window_basis(known, policy, now) -> tuple[Sample | None, dt.datetime | None
 
 
 # --- At the door ---------------------------------------------------------------------------
+# A venue that requires vaccination lets in a person with at least this many doses on record:
+# one, any product. Doses are counted by dose number (a booster is dose 3), so "at least one"
+# means "has started vaccination"; a full course would be a higher number here.
+VACCINATION_MIN_DOSES = 1
+
+
 @dataclass(frozen=True)
 class Decision:
     passed: bool
@@ -360,6 +366,9 @@ def entry_decision(
     test_required: bool,
     now: dt.datetime,
     fever: bool = False,
+    vaccination_required: bool = False,
+    doses: int = 0,
+    min_doses: int = VACCINATION_MIN_DOSES,
 ) -> Decision:
     """Whether a person may enter a venue (seeds 001, 002, 004): red or yellow stop; a test
     outside the venue's window stops (核酸超时); green with a test in time passes, and
@@ -368,7 +377,10 @@ def entry_decision(
     ``test`` is the stored test status (``TestStatus.as_dict``) of a status current at
     ``now``; ``required_hours`` is the venue's own window (24/48/72 h), None to follow the
     person's policy; ``test_required`` False for venues that check no test; ``fever``:
-    37.3 ℃ or more at the door (seed 004), which stops anyone.
+    37.3 ℃ or more at the door (seed 004), which stops anyone; ``vaccination_required``:
+    the venue's own setting, when on a person with fewer than ``min_doses`` doses on record
+    (``doses``) is stopped — asked last, so a red code or an overdue test is the reason
+    given when there is one.
     """
     if colour == RED:
         return Decision(False, "red", "红码，禁止通行")
@@ -392,6 +404,12 @@ def entry_decision(
             if test.get("state", "none") == "none":
                 return Decision(False, "no_test", "暂无核酸检测记录，禁止通行")
             return Decision(False, "test_overdue", f"核酸超时（要求 {hours} 小时内），禁止通行")
+    if vaccination_required and doses < min_doses:
+        if doses == 0:
+            text = "本场所要求接种新冠疫苗，未查到接种记录，禁止通行"
+        else:
+            text = f"本场所要求接种新冠疫苗至少 {min_doses} 剂，已接种 {doses} 剂，禁止通行"
+        return Decision(False, "not_vaccinated", text)
     return Decision(True, "pass", "绿码，可以通行")
 
 

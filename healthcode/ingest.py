@@ -20,6 +20,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from healthcode import idnumbers
 from healthcode.errors import DomainError
@@ -300,4 +301,44 @@ def upsert(
 
 
 def _jsonable(values: dict) -> dict:
-    return {k: v.isoformat() if isinstance(v, dt.datetime) else v for k, v in values.items()}
+    return {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in values.items()}
+
+
+class UploadBatch(models.Model):
+    """One machine upload (a lab's results, a vaccination site's doses), kept for audit: when,
+    in what format, what came of it. Subclasses add who sent it (the owner and its key)."""
+
+    REPORT_FIELDS = [
+        "id",
+        "received_at",
+        "content_type",
+        "total",
+        "created",
+        "updated",
+        "unchanged",
+        "rejected",
+        "errors",
+    ]
+    ERRORS_KEPT = 1000
+
+    # Indexed: the retention sweep deletes raw batches older than their period.
+    received_at = models.DateTimeField(_lazy("接收时间"), default=timezone.now, db_index=True)
+    content_type = models.CharField(_lazy("格式"), max_length=16)
+    total = models.PositiveIntegerField(_lazy("记录数"), default=0)
+    created = models.PositiveIntegerField(_lazy("新增"), default=0)
+    updated = models.PositiveIntegerField(_lazy("更新"), default=0)
+    unchanged = models.PositiveIntegerField(_lazy("未变"), default=0)
+    rejected = models.PositiveIntegerField(_lazy("拒收"), default=0)
+    errors = models.JSONField(_lazy("错误"), default=list)
+
+    class Meta:
+        abstract = True
+        ordering = ["-received_at", "-id"]
+
+    def record_outcome(self, outcome: Outcome) -> None:
+        """Store what came of the batch (the first ``ERRORS_KEPT`` errors)."""
+        report = outcome.report()
+        self.created, self.updated = report["created"], report["updated"]
+        self.unchanged, self.rejected = report["unchanged"], report["rejected"]
+        self.errors = report["errors"][: self.ERRORS_KEPT]
+        self.save(update_fields=["created", "updated", "unchanged", "rejected", "errors"])

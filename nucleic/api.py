@@ -7,9 +7,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from healthcode.api import model_permission
+from healthcode.apikeys import HasKey
 from healthcode.uploads import RAW_PARSERS, records_from_request
 from nucleic import services
-from nucleic.auth import IsLab, LabTokenAuthentication
+from nucleic.auth import LabTokenAuthentication
 from nucleic.models import ResultBatch, TestPolicy
 
 RECORD_FIELDS = "barcode, id_type, id_number, name, sampled_at, reported_at, result"
@@ -18,17 +19,7 @@ RECORD_FIELDS = "barcode, id_type, id_number, name, sampled_at, reported_at, res
 class BatchOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = ResultBatch
-        fields = [
-            "id",
-            "received_at",
-            "content_type",
-            "total",
-            "created",
-            "updated",
-            "unchanged",
-            "rejected",
-            "errors",
-        ]
+        fields = ResultBatch.REPORT_FIELDS
 
 
 class ResultsUploadApi(APIView):
@@ -36,7 +27,7 @@ class ResultsUploadApi(APIView):
     with the columns ``barcode, id_type, id_number, name, sampled_at, reported_at, result``."""
 
     authentication_classes = [LabTokenAuthentication]
-    permission_classes = [IsLab]
+    permission_classes = [HasKey]
     parser_classes = RAW_PARSERS  # the body is read raw: JSON or CSV
 
     @extend_schema(
@@ -79,7 +70,7 @@ class ResultsUploadApi(APIView):
 
 class BatchListApi(APIView):
     authentication_classes = [LabTokenAuthentication]
-    permission_classes = [IsLab]
+    permission_classes = [HasKey]
 
     @extend_schema(responses={200: BatchOutputSerializer(many=True)})
     def get(self, request):
@@ -89,7 +80,7 @@ class BatchListApi(APIView):
 
 class BatchDetailApi(APIView):
     authentication_classes = [LabTokenAuthentication]
-    permission_classes = [IsLab]
+    permission_classes = [HasKey]
 
     @extend_schema(responses={200: BatchOutputSerializer})
     def get(self, request, pk: int):

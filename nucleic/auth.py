@@ -1,5 +1,4 @@
 from django.utils.translation import gettext_lazy as _
-from rest_framework import permissions
 
 from healthcode.apikeys import ApiKeyAuthentication
 from nucleic.models import LabToken
@@ -12,8 +11,3 @@ class LabTokenAuthentication(ApiKeyAuthentication):
     select_related = ("lab",)
     invalid_message = _("检测机构令牌无效。")
     revoked_message = _("检测机构令牌已吊销。")
-
-
-class IsLab(permissions.BasePermission):
-    def has_permission(self, request, view):
-        return isinstance(request.auth, LabToken)

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from healthcode import masking
 from healthcode.apikeys import ApiKey
 from healthcode.idnumbers import IdType
+from healthcode.ingest import UploadBatch
 from healthcode.models import PopulationGroup
 
 
@@ -51,26 +52,17 @@ class Result(models.TextChoices):
     INVALID = "invalid", _("无效（需复检）")
 
 
-class ResultBatch(models.Model):
+class ResultBatch(UploadBatch):
     """One upload by a lab, kept for audit: who, when, what came of it."""
 
     lab = models.ForeignKey(
         Lab, on_delete=models.PROTECT, related_name="batches", verbose_name=_("检测机构")
     )
     token = models.ForeignKey(LabToken, on_delete=models.PROTECT, related_name="batches")
-    received_at = models.DateTimeField(_("接收时间"), default=timezone.now, db_index=True)
-    content_type = models.CharField(_("格式"), max_length=16)
-    total = models.PositiveIntegerField(_("记录数"), default=0)
-    created = models.PositiveIntegerField(_("新增"), default=0)
-    updated = models.PositiveIntegerField(_("更新"), default=0)
-    unchanged = models.PositiveIntegerField(_("未变"), default=0)
-    rejected = models.PositiveIntegerField(_("拒收"), default=0)
-    errors = models.JSONField(_("错误"), default=list)
 
-    class Meta:
+    class Meta(UploadBatch.Meta):
         verbose_name = _("结果上传批次")
         verbose_name_plural = _("结果上传批次")
-        ordering = ["-received_at", "-id"]
 
     def __str__(self) -> str:
         return f"{self.lab} {self.received_at:%Y-%m-%d %H:%M} ({self.total})"

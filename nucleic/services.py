@@ -117,7 +117,7 @@ def results_ingest(
                 SampleChange(sample=s, batch=batch, before=b, after=a, changed_at=now)
                 for s, b, a in outcome.updated
             )
-            _record_counts(batch, outcome)
+            batch.record_outcome(outcome)
             touched = {(s.id_type, s.id_number) for s in outcome.created}
             touched |= {(s.id_type, s.id_number) for s, _b, _a in outcome.updated}
             # A correction may move a record to another person: recompute the earlier one too.
@@ -174,14 +174,6 @@ def insert_samples(samples: list[Sample]) -> None:
         cursor.cursor.copy_expert(
             f"COPY {Sample._meta.db_table} ({', '.join(_COPY_COLUMNS)}) FROM STDIN", lines
         )
-
-
-def _record_counts(batch: ResultBatch, outcome: Outcome) -> None:
-    report = outcome.report()
-    batch.created, batch.updated = report["created"], report["updated"]
-    batch.unchanged, batch.rejected = report["unchanged"], report["rejected"]
-    batch.errors = report["errors"][:1000]
-    batch.save(update_fields=["created", "updated", "unchanged", "rejected", "errors"])
 
 
 def policy_create(

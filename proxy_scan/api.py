@@ -7,7 +7,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from checkins.api import PersonStatusSerializer
+from checkins.api import PersonStatusSerializer, vaccination_out
 from healthcode import masking
 from healthcode.api import MyCodeApi, ReasonSerializer, TestSerializer, my_code_response, test_out
 from healthcode.errors import DomainError
@@ -16,6 +16,7 @@ from healthcode.selectors import ensure_current
 from proxy_scan import services
 from proxy_scan.models import Relationship
 from proxy_scan.selectors import family_binding_for, family_members_of
+from vaccination.selectors import Vaccination
 from venues.selectors import VenueCodeRefused, venue_from_code
 
 
@@ -158,6 +159,7 @@ class ProxyCheckinApi(APIView):
             "test_line": checkin.test_line,
             "passed": checkin.passed,
             "decision": checkin.decision_text,
+            "vaccination": vaccination_out(Vaccination.from_stored(checkin.vaccination)),
             "checkin_id": checkin.public_id,
         }
         if attrs["way"] == services.ProxyWay.FAMILY:

@@ -28,6 +28,7 @@ from healthcode import engine, lockout, tokens
 from healthcode.models import HealthCodeChange, ItineraryStay, RiskArea, RiskFlag
 from nucleic.models import ResultBatch, Sample, SampleChange, TestPolicy
 from proxy_scan.models import ELDER_LOOKUP_RESULT_LIFETIME, ElderLookupResult
+from vaccination.models import Dose, DoseBatch, DoseChange
 from venues.models import EntryRule
 
 
@@ -143,6 +144,16 @@ def _batches_expired(now, period) -> QuerySet:
     )
 
 
+def _dose_batches_expired(now, period) -> QuerySet:
+    """A vaccination site's upload past its period, once no dose and no recorded change points
+    at it. Doses themselves are not deleted: a venue's vaccination rule reads every dose a
+    person ever had (they decide a door for as long as the person lives)."""
+    return DoseBatch.objects.filter(received_at__lt=now - period).exclude(
+        Exists(Dose.objects.filter(batch=OuterRef("pk")))
+        | Exists(DoseChange.objects.filter(batch=OuterRef("pk")))
+    )
+
+
 # --- Risk flags -----------------------------------------------------------------------------
 def _flags_expired(now, period) -> QuerySet:
     """Flags that ended more than ``period`` ago. The engine reads a flag only while
@@ -229,10 +240,12 @@ REGISTRY: tuple[DataClass, ...] = (
         "RETENTION_DAYS_LAB_BATCHES",
         _batches_expired,
     ),
-    # vaccination/ (not yet merged): its entries go here, as lab results and batches above —
-    # DataClass("vaccination_doses", _("疫苗接种记录"), "RETENTION_DAYS_VACCINATION", expired=
-    # doses past the period except those a venue's vaccination rule still reads), then
-    # DataClass("vaccination_batches", …) for raw uploads no kept dose points at.
+    DataClass(
+        "vaccination_batches",
+        _("接种点原始上传批次"),
+        "RETENTION_DAYS_VACCINATION_BATCHES",
+        _dose_batches_expired,
+    ),
     DataClass(
         "risk_flags",
         _("风险人员标记（已结束）"),

@@ -189,3 +189,37 @@ def last_event_pk() -> int:
     from audit.models import AuditEvent
 
     return AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
+def site_key(name: str = "测试接种点"):
+    """A vaccination site (created once per name) and a new key of it: (SiteKey, key)."""
+    from vaccination.models import Site, SiteKey
+
+    site, _ = Site.objects.get_or_create(name=name, defaults={"region_code": "330106"})
+    return SiteKey.issue(site=site)
+
+
+def give_doses(resident, dates, *, product="新冠病毒灭活疫苗（Vero细胞）", key=None):
+    """Doses 1, 2, … on these dates (ISO strings) for ``resident``, through the ingest
+    service as the API lands them; none may be rejected."""
+    from vaccination import services as vaccination_services
+
+    key = key or site_key()[0]
+    _batch, outcome = vaccination_services.doses_ingest(
+        key=key,
+        content_type="test",
+        records=[
+            {
+                "record_id": f"V{next(_seq):06d}",
+                "id_type": resident.id_type,
+                "id_number": resident.id_number,
+                "name": resident.name,
+                "product": product,
+                "dose_number": number,
+                "vaccinated_on": day,
+            }
+            for number, day in enumerate(dates, start=1)
+        ],
+    )
+    assert outcome.rejected == 0, outcome.errors
+    return outcome

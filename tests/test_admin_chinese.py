@@ -70,6 +70,10 @@ def _a_row_of_every_model() -> None:
     RiskArea.objects.create(region_code="330106", name="西湖区", level="medium", starts_at=now)
     ItineraryStay.objects.create(resident=resident, region_code="330106", arrived_at=now)
     SampleChange.objects.create(sample=sample, batch=sample.batch, before={}, after={})
+    from vaccination.models import Dose, DoseChange
+
+    dose = Dose.objects.first()
+    DoseChange.objects.create(dose=dose, batch=dose.batch, before={}, after={})
     PaperCodeSeries.objects.create(resident=resident)
     from audit.services import audit_change
 

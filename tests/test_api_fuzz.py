@@ -13,7 +13,7 @@ from rest_framework.authtoken.models import Token
 from checkins.models import Device
 from config.wsgi import application
 from healthcode.models import User
-from tests.factories import lab_token, make_resident, make_venue
+from tests.factories import lab_token, make_resident, make_venue, site_key
 from venues import services as venue_services
 
 schema = schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", application)
@@ -50,6 +50,7 @@ def client_headers(db, keep_the_test_connection):
     venue_services.inspector_bind(user=inspector, declaration_code=venue.declaration_code)
     _lab, lab_key = lab_token()
     _device, device_key = Device.create_with_key(venue=venue, name="东门闸机")
+    _site, site_key_value = site_key()
     return {
         "anonymous": {},
         "resident": _token(resident.user),
@@ -57,18 +58,20 @@ def client_headers(db, keep_the_test_connection):
         "inspector": _token(inspector),
         "lab": {"Authorization": f"Bearer {lab_key}"},
         "device": {"Authorization": f"Bearer {device_key}"},
+        "site": {"Authorization": f"Bearer {site_key_value}"},
     }
 
 
 # Which clients an operation is meant for, by the security schemes the schema gives it: person
 # sessions and tokens (cookieAuth, tokenAuth) are tried as each kind of person; machine keys
-# as the lab or the device; an open operation as an anonymous caller.
+# as the lab, the device or the vaccination site; an open operation as an anonymous caller.
 PEOPLE = ("resident", "officer", "inspector")
 SCHEMES = {
     "cookieAuth": PEOPLE,
     "tokenAuth": PEOPLE,
     "LabTokenAuthentication": ("lab",),
     "DeviceAuthentication": ("device",),
+    "SiteKeyAuthentication": ("site",),
 }
 
 
@@ -86,7 +89,9 @@ def test_every_operation_is_reached_by_a_client():
     for result in schema.get_all_operations():
         operation = result.ok()
         assert kinds_for(operation), operation.label
-        assert all(kind in ("anonymous", *PEOPLE, "lab", "device") for kind in kinds_for(operation))
+        assert all(
+            kind in ("anonymous", *PEOPLE, "lab", "device", "site") for kind in kinds_for(operation)
+        )
 
 
 @schema.parametrize()

@@ -32,6 +32,11 @@ class VenueForm(forms.Form):
     entry_rule = forms.ChoiceField(
         label=_("核酸查验要求"), choices=EntryRule.choices, initial=EntryRule.POLICY
     )
+    requires_vaccination = forms.BooleanField(
+        label=_("要求接种新冠疫苗"),
+        required=False,
+        help_text=_("勾选后，查不到新冠疫苗接种记录的人不能入场（默认不要求）"),
+    )
 
     def clean_full_name(self):
         name = " ".join(self.cleaned_data["full_name"].split())
@@ -68,4 +73,14 @@ class BindForm(forms.Form):
         max_length=20,
         error_messages={"required": _("请输入场所管理员提供的申报码。")},
         widget=forms.TextInput(attrs={"autocapitalize": "characters", "autocomplete": "off"}),
+    )
+
+
+class VaccinationRequirementForm(forms.Form):
+    """An approved venue's administrator switches the vaccination requirement on or off."""
+
+    requires_vaccination = forms.BooleanField(
+        label=_("要求接种新冠疫苗"),
+        required=False,
+        help_text=_("勾选后，查不到新冠疫苗接种记录的人不能入场"),
     )

@@ -81,6 +81,9 @@ class Venue(models.Model):
     entry_rule = models.CharField(
         _("核酸查验要求"), max_length=8, choices=EntryRule.choices, default=EntryRule.POLICY
     )
+    # Off by default: a green holder may not otherwise be refused (seed 004); when on, the
+    # door stops a person with no dose on record (healthcode.engine.entry_decision).
+    requires_vaccination = models.BooleanField(_("要求接种新冠疫苗"), default=False)
     default_stay_minutes = models.PositiveIntegerField(_("默认停留时长（分钟）"))
     declaration_code = models.CharField(
         _("场所申报码"), max_length=16, unique=True, default=new_declaration_code

@@ -41,6 +41,7 @@ def venue_register(
     category: str,
     credit_code: str,
     entry_rule: str = "policy",
+    requires_vaccination: bool = False,
 ) -> Venue:
     """Declare a venue (场所申报). Its administrator may hold no other venue. The venue is
     pending (待审核) until a health officer of its district approves it."""
@@ -56,6 +57,7 @@ def venue_register(
                 address=address.strip(),
                 category=category,
                 entry_rule=entry_rule,
+                requires_vaccination=requires_vaccination,
                 default_stay_minutes=DEFAULT_STAY_MINUTES[category],
                 credit_code=code,
             )
@@ -115,6 +117,7 @@ def venue_resubmit(
     category: str,
     credit_code: str,
     entry_rule: str = "policy",
+    requires_vaccination: bool = False,
 ) -> Venue:
     """The administrator corrects a rejected declaration and submits it again (待审核)."""
     code = clean_credit_code(credit_code)
@@ -124,6 +127,7 @@ def venue_resubmit(
             raise DomainError(_("只有被驳回的申报可以修改后重新提交。"), code="not_rejected")
         venue.full_name, venue.region_code = full_name.strip(), region_code
         venue.address, venue.category, venue.entry_rule = address.strip(), category, entry_rule
+        venue.requires_vaccination = requires_vaccination
         venue.default_stay_minutes = DEFAULT_STAY_MINUTES[category]
         venue.credit_code, venue.status, venue.submitted_at = (
             code,
@@ -132,6 +136,17 @@ def venue_resubmit(
         )
         venue.decided_by, venue.decided_at, venue.rejection_reason = None, None, ""
         venue.save()
+    return venue
+
+
+def venue_vaccination_requirement_set(*, venue: Venue, required: bool) -> Venue:
+    """The administrator of an approved venue turns the vaccination requirement on or off;
+    the next decision at its door follows it (no re-approval: it adds a check, it removes none
+    the officer approved)."""
+    if not venue.is_approved:
+        raise DomainError(_("场所审核通过后才能修改入场要求。"), code="not_approved")
+    venue.requires_vaccination = required
+    venue.save(update_fields=["requires_vaccination"])
     return venue
 
 

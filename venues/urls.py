@@ -12,6 +12,11 @@ urlpatterns = [
         views.regenerate_declaration_code,
         name="regenerate-code",
     ),
+    path(
+        "venue/vaccination-requirement",
+        views.vaccination_requirement,
+        name="vaccination-requirement",
+    ),
     path("venue/poster/reissue", views.reissue_poster, name="reissue-poster"),
     path(
         "venue/inspectors/<int:inspector_id>/remove",

@@ -14,7 +14,7 @@ from checkins.selectors import alerts_for_venue, checkins_for_venue
 from healthcode.errors import DomainError
 from healthcode.roles import limit_session_if_staff
 from venues import codes, posters, selectors, services
-from venues.forms import BindForm, VenueForm
+from venues.forms import BindForm, VaccinationRequirementForm, VenueForm
 from venues.models import Venue, VenueStatus
 
 
@@ -80,6 +80,9 @@ def _approved_context(request, venue: Venue) -> dict:
         "checkins": checkins,
         "scan_url": venue_code_url(request, venue),
         "alerts": alerts_for_venue(venue=venue).filter(acknowledged_at__isnull=True)[:50],
+        "vaccination_form": VaccinationRequirementForm(
+            initial={"requires_vaccination": venue.requires_vaccination}
+        ),
     }
 
 
@@ -121,6 +124,22 @@ def regenerate_declaration_code(request):
     if venue is not None and venue.is_approved:
         services.declaration_code_regenerate(venue=venue)
         messages.success(request, _("已更换场所申报码，旧申报码不能再绑定新的检测员。"))
+    return redirect("venues:home")
+
+
+@login_required
+@require_POST
+def vaccination_requirement(request):
+    """The approved venue's administrator switches 要求接种新冠疫苗 on or off."""
+    venue = _administered(request)
+    form = VaccinationRequirementForm(request.POST)
+    if venue is not None and venue.is_approved and form.is_valid():
+        required = form.cleaned_data["requires_vaccination"]
+        services.venue_vaccination_requirement_set(venue=venue, required=required)
+        if required:
+            messages.success(request, _("已开启：查不到新冠疫苗接种记录的人将不能入场。"))
+        else:
+            messages.success(request, _("已关闭：入场不再查验新冠疫苗接种记录。"))
     return redirect("venues:home")
 
 

@@ -162,6 +162,9 @@
       $("p-id").textContent = preview.id_number;
       $("p-colour").textContent = preview.colour_label;
       $("p-test").textContent = preview.test_line;
+      // 四码一屏: the person's doses beside the test line (null for nobody registered).
+      $("p-vaccination").textContent = preview.vaccination ? text.vaccination + preview.vaccination.text : "";
+      $("p-vaccination").hidden = !preview.vaccination;
       paint($("person"), preview.colour);
       renderVerdict();
       state = "verdict";

@@ -19,7 +19,14 @@ from healthcode import tokens
 from healthcode.models import User
 from tests.browser.test_proxy_scan import LISTEN_CSP, log_in
 from tests.conftest import CHROMIUM_ARGS, chromium_path
-from tests.factories import PASSWORD, add_flag, make_resident, make_venue, post_result
+from tests.factories import (
+    PASSWORD,
+    add_flag,
+    give_doses,
+    make_resident,
+    make_venue,
+    post_result,
+)
 from venues import services as venue_services
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -140,6 +147,7 @@ def test_the_verdict_fills_the_first_screen_and_confirm_is_in_thumb_reach(
     venue = make_venue(full_name="文三路联华超市")
     inspector_at(venue)
     resident = resident_with_test("吴大明")
+    give_doses(resident, ["2021-05-06", "2021-06-01"])
 
     log_in(page, site, "13511112000", "/inspect/")
     # The bind page is one tap away, and leads back here.
@@ -154,6 +162,7 @@ def test_the_verdict_fills_the_first_screen_and_confirm_is_in_thumb_reach(
     assert resident.id_number not in page.content()
     assert page.inner_text("#p-colour") == "绿码"
     assert "阴性" in page.inner_text("#p-test")
+    assert page.inner_text("#p-vaccination") == "新冠疫苗：已接种 2 剂（末次 2021-06-01）"
     assert page.inner_text("#p-big") == "可以通行"
     assert page.inner_text("#confirm") == "确认放行"
     assert page.query_selector("#p-reasons") is None
@@ -162,7 +171,15 @@ def test_the_verdict_fills_the_first_screen_and_confirm_is_in_thumb_reach(
     person = box(page, "#person")
     assert (person["x"], person["y"], person["width"], person["height"]) == (0, 0, WIDTH, HEIGHT)
     assert background(page, "#person") == "rgb(0, 122, 67)"
-    for selector in ("#p-name", "#p-colour", "#p-test", "#p-big", "#confirm", "#skip"):
+    for selector in (
+        "#p-name",
+        "#p-colour",
+        "#p-test",
+        "#p-vaccination",
+        "#p-big",
+        "#confirm",
+        "#skip",
+    ):
         assert_in_first_viewport(page, selector)
     bar_top = box(page, "#person .door-bar")["y"]
     assert box(page, "#p-verdict")["y"] + box(page, "#p-verdict")["height"] <= bar_top

@@ -189,9 +189,11 @@ def test_checkin_query_count(resident, policy_72, django_assert_num_queries):
     # 1 SAVEPOINT (the service's transaction, nested in the test's)
     # 2 the health code, locked (SELECT … FOR UPDATE; current, so no recompute)
     # 3 the same person's check-in at this venue in the last 10 minutes (none)
-    # 4 INSERT the check-in
-    # 5 RELEASE SAVEPOINT
-    with django_assert_num_queries(5):
+    # 4 the person's doses (count and last date; dose_identity index): the door's vaccination
+    #   rule and the line the result page shows, kept on the check-in
+    # 5 INSERT the check-in
+    # 6 RELEASE SAVEPOINT
+    with django_assert_num_queries(6):
         checkin_record(resident=resident, venue=venue, method="self_scan")
 
 

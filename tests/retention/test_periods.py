@@ -129,6 +129,24 @@ def test_lab_batches_by_their_reception_once_no_result_points_at_them():
     assert (in_db(kept), in_db(gone)) == (True, False)
 
 
+def test_vaccination_batches_by_their_reception_and_never_while_a_dose_points_at_one(person):
+    from tests.factories import give_doses, site_key
+    from vaccination.models import Dose, DoseBatch
+
+    key, _raw = site_key()
+    inside, past = edges(28 * DAY)
+    kept, gone = (
+        DoseBatch.objects.create(site=key.site, key=key, received_at=at, content_type="json")
+        for at in (inside, past)
+    )
+    give_doses(person, ["2021-05-01"], key=key)
+    with_a_dose = Dose.objects.get().batch
+    DoseBatch.objects.filter(pk=with_a_dose.pk).update(received_at=past - DAY)
+    assert purge()["vaccination_batches"] == 1
+    assert (in_db(kept), in_db(gone), in_db(with_a_dose)) == (True, False, True)
+    assert Dose.objects.count() == 1  # a dose decides a door as long as the person lives
+
+
 def test_a_batch_goes_with_its_last_result(person):
     _inside, past = edges(28 * DAY)
     post_result(id_number=person.id_number, name=person.name, sampled=past - DAY, reported=past)

@@ -18,6 +18,8 @@ from nucleic import services as nucleic_services
 from nucleic.models import Lab, LabToken, TestPolicy
 from proxy_scan import services as proxy_services
 from proxy_scan.selectors import family_members_of
+from vaccination import services as vaccination_services
+from vaccination.models import Site, SiteKey
 from venues import codes
 from venues import services as venue_services
 from venues.models import Venue, VenueStatus
@@ -29,10 +31,13 @@ VENUE_ADMIN_PHONE = "13900000002"
 INSPECTOR_PHONE = "13900000003"
 GRID_WORKER_PHONE = "13900000004"
 DEMO_DEVICE_KEY = "dev_demo_key_for_local_use_only"
+DEMO_VACCINATION_KEY = "vax_demo_key_for_local_use_only"
+VACCINATION_VENUE_ADMIN_PHONE = "13900000006"
 OFFICER_PHONE = "13900000001"
 SECOND_OFFICER_PHONE = "13900000005"  # approves the first officer's large traces
 DEMO_VENUE_REGION = "330106"  # 杭州市西湖区
 DEMO_VENUE_CREDIT_CODE = "91330106MA28XY0A1T"  # made up; its GB 32100 check character is right
+DEMO_VACCINATION_VENUE_CREDIT_CODE = "91330106MA28XY0B2Y"  # made up likewise
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 
 
@@ -56,6 +61,15 @@ DEMO_FAMILY = [
     ("陈桂英", "33010619500312006", "parent"),
     ("陈小宝", "33010620160808007", "child"),
 ]
+# Doses (四码一屏): name → (product, dates of doses 1, 2, …); 赵六 has none.
+INACTIVATED = "新冠病毒灭活疫苗（Vero细胞）"
+DEMO_DOSES = {
+    "张三": (INACTIVATED, ["2021-04-01", "2021-05-06", "2022-01-10"]),
+    "李小红": (INACTIVATED, ["2021-06-02", "2021-07-01"]),
+    "王五": ("重组新冠病毒疫苗（5型腺病毒载体）", ["2021-09-15"]),
+    "陈立": (INACTIVATED, ["2021-05-20", "2021-06-18", "2021-12-20"]),
+    "陈桂英": (INACTIVATED, ["2021-08-03", "2021-09-01"]),
+}
 # Hangzhou's switch (seed 000): 48 h for everyone, 72 h from 2022-05-27 00:00.
 DEMO_POLICIES = [
     (48, dt.datetime(2020, 1, 1, tzinfo=SHANGHAI), "常态化核酸检测 48 小时"),
@@ -74,7 +88,7 @@ OFFICER_PERMISSIONS = [
 
 
 class Command(BaseCommand):
-    help = "Create demo residents, policies, a lab, results and risk flags (idempotent)."
+    help = "Create demo residents, policies, a lab, results, doses and risk flags (idempotent)."
 
     def handle(self, *args, **options):
         # Not one transaction: each service commits and its recomputes run after the commit.
@@ -151,11 +165,13 @@ class Command(BaseCommand):
         ) if not officer.riskflag_set.exists() else None
         if not User.objects.filter(phone=STAFF_PHONE).exists():
             User.objects.create_superuser(phone=STAFF_PHONE, password=DEMO_PASSWORD)
+        self._doses(now=now)
         venue = self._venue()
+        vaccinated_only = self._vaccination_venue()
         self._history(venue)
         self._visits(venue, now=now)
         self._appeal(now=now)
-        self._print(venue)
+        self._print(venue, vaccinated_only)
 
     def _family(self) -> None:
         holder = Resident.objects.get(user__phone=FAMILY_HOLDER_PHONE)
@@ -204,6 +220,54 @@ class Command(BaseCommand):
             defaults={"lab": lab, "name": "演示", "prefix": DEMO_LAB_KEY[4:12]},
         )
         return token
+
+    def _doses(self, *, now: dt.datetime) -> None:
+        """A vaccination site, its key, and the doses of DEMO_DOSES sent as a site sends them."""
+        site, _ = Site.objects.get_or_create(
+            name="西湖区文新街道社区卫生服务中心接种点（演示）", defaults={"region_code": "330106"}
+        )
+        key, _ = SiteKey.objects.get_or_create(
+            key_hash=hash_key(DEMO_VACCINATION_KEY),
+            defaults={"site": site, "name": "演示", "prefix": DEMO_VACCINATION_KEY[4:12]},
+        )
+        if site.doses.exists():
+            return
+        people = {name: _resident_id(first17) for _p, name, first17, _r in DEMO_RESIDENTS}
+        people |= {name: _resident_id(first17) for name, first17, _rel in DEMO_FAMILY}
+        records = [
+            {
+                "record_id": f"DEMO-VAX-{people[name][-6:]}-{number}",
+                "id_number": people[name],
+                "name": name,
+                "product": product,
+                "dose_number": number,
+                "vaccinated_on": day,
+            }
+            for name, (product, days) in DEMO_DOSES.items()
+            for number, day in enumerate(days, start=1)
+        ]
+        vaccination_services.doses_ingest(key=key, records=records, content_type="seed", now=now)
+
+    def _vaccination_venue(self) -> Venue:
+        """A second venue, one that requires vaccination: 赵六 (no dose) is stopped there."""
+        admin = User.objects.filter(phone=VACCINATION_VENUE_ADMIN_PHONE).first() or (
+            User.objects.create_user(phone=VACCINATION_VENUE_ADMIN_PHONE, password=DEMO_PASSWORD)
+        )
+        venue = Venue.objects.filter(administrator=admin).first() or venue_services.venue_register(
+            administrator=admin,
+            full_name="西湖区文三路体育馆（演示，要求接种疫苗）",
+            region_code=DEMO_VENUE_REGION,
+            address="杭州市西湖区文三路 200 号",
+            category="other",
+            credit_code=DEMO_VACCINATION_VENUE_CREDIT_CODE,
+            requires_vaccination=True,
+        )
+        if venue.status == VenueStatus.PENDING:
+            officer = HealthOfficer.objects.get(user__phone=OFFICER_PHONE)
+            venue = venue_services.venue_approve(venue=venue, officer=officer)
+        inspector = User.objects.get(phone=INSPECTOR_PHONE)
+        venue_services.inspector_bind(user=inspector, declaration_code=venue.declaration_code)
+        return venue
 
     def _venue(self) -> Venue:
         admin = User.objects.filter(phone=VENUE_ADMIN_PHONE).first() or (
@@ -313,7 +377,7 @@ class Command(BaseCommand):
             now=now,
             records=[
                 {
-                    "source": "demo",
+                    "source": "演示数据",
                     "external_id": "symptoms-1",
                     "id_number": resident.id_number,
                     "name": name,
@@ -323,7 +387,7 @@ class Command(BaseCommand):
                 }
             ],
         )
-        flag = RiskFlag.objects.get(source="demo", external_id="symptoms-1")
+        flag = RiskFlag.objects.get(source="演示数据", external_id="symptoms-1")
         appeal_submit(
             resident=resident,
             fact=f"flag:{flag.pk}",
@@ -331,7 +395,7 @@ class Command(BaseCommand):
             now=now,
         )
 
-    def _print(self, venue: Venue) -> None:
+    def _print(self, venue: Venue, vaccinated_only: Venue) -> None:
         self.stdout.write(f"Demo log-ins (password for all: {DEMO_PASSWORD})")
         for phone, name, first17, _region in DEMO_RESIDENTS:
             code = HealthCode.objects.get(resident__user__phone=phone)
@@ -370,5 +434,17 @@ class Command(BaseCommand):
         self.stdout.write(f"  grid      {GRID_WORKER_PHONE}  alerts for 440300, 370100: /alerts/")
         code = codes.make(public_id=venue.public_id, version=venue.poster_version)
         self.stdout.write(f"  venue code (scan as a resident): http://127.0.0.1:8000/v/{code}")
+        code = codes.make(
+            public_id=vaccinated_only.public_id, version=vaccinated_only.poster_version
+        )
+        self.stdout.write(
+            f"  venue     {VACCINATION_VENUE_ADMIN_PHONE}  administrator of "
+            f"{vaccinated_only.full_name} (requires vaccination; 赵六 has no dose): "
+            f"http://127.0.0.1:8000/v/{code}"
+        )
         self.stdout.write(f"  lab API   Authorization: Bearer {DEMO_LAB_KEY}")
+        self.stdout.write(
+            f"  vaccination API (POST /api/v1/vaccination/doses)  "
+            f"Authorization: Bearer {DEMO_VACCINATION_KEY}"
+        )
         self.stdout.write(f"  device    Authorization: Bearer {DEMO_DEVICE_KEY}")
