@@ -174,3 +174,9 @@ def make_venue(*, administrator=None, status: str = "approved", **overrides):
         officer = make_officer(region_codes=[data["region_code"]])
         venue = venue_services.venue_reject(venue=venue, officer=officer, reason="名称与执照不符")
     return venue
+
+
+def tampered_token(token: str, position: int = 10) -> str:
+    """A phone token with one character of its public id changed (what the server's HMAC
+    covers; the Ed25519 signature at its end is for doors without network)."""
+    return token[:position] + ("B" if token[position] == "A" else "A") + token[position + 1 :]

@@ -114,7 +114,7 @@ def resident_with_test(name, **kwargs):
 
 
 def code_of(resident):
-    return tokens.issue(public_id=resident.public_id, now=timezone.now()).token
+    return tokens.issue_for(resident.health_code, now=timezone.now()).token
 
 
 def scan(page, code):
