@@ -284,7 +284,7 @@ def read_assertion(
         name = raw[_HEAD.size : -_SIG_BYTES - _MAC_BYTES].decode()
     except UnicodeDecodeError:
         name = None
-    if colour >= len(COLOURS) or state >= len(TEST_STATES) or flags > 0x3F or name is None:
+    if colour >= len(COLOURS) or state >= len(TEST_STATES) or name is None:
         raise TokenInvalid(TokenProblem.MALFORMED)  # well signed, but not by this code
     _check_time(issued, life, now)
     return Assertion(

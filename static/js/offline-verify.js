@@ -100,7 +100,7 @@
         try {
           name = new TextDecoder("utf-8", { fatal: true }).decode(raw.slice(HEAD, raw.length - SIG - MAC));
         } catch (e) { return refuse("malformed"); }
-        if ((flags >> 4) >= COLOURS.length || ((flags >> 1) & 7) >= STATES.length || flags > 0x3f) {
+        if ((flags >> 4) >= COLOURS.length || ((flags >> 1) & 7) >= STATES.length) {
           return refuse("malformed");
         }
         if (issued > nowSeconds + SKEW) return refuse("future");

@@ -202,3 +202,21 @@ def test_two_arrivals_at_the_same_instant_leave_one_row():
         thread.join()
     assert sorted(statuses) == [200] * 5 + [201]
     assert CheckIn.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("rule", "required", "hours"), [("policy", "1", ""), ("none", "", ""), ("48", "1", "48")]
+)
+def test_the_page_gives_the_door_each_venues_rule_and_the_keys_address(
+    client, rule, required, hours
+):
+    """What static/js/offline-verify.js decides with offline (engine.entry_decision's inputs)."""
+    venue = make_venue(entry_rule=rule)
+    user = make_inspector(venue).user
+    client.force_login(user)
+    page = client.get(reverse("checkins:inspect")).content.decode()
+    assert (
+        f'<option value="{venue.pk}" data-test-required="{required}" data-required-hours="{hours}">'
+    ) in page
+    assert f'data-keys="{reverse("api-keys")}"' in page
+    assert 'id="offline-text"' in page and "js/offline-verify.js" in page

@@ -152,7 +152,7 @@ def test_a_listed_key_id_with_another_key_behind_it_is_a_bad_signature():
 def test_well_signed_but_impossible_fields_are_malformed():
     key = tokens.settings.HEALTHCODE_ASSERTION_KEY
     good = record(issue())
-    for flags in (0x30, 0x0C, 0x40):  # colour 3, test state 6, a bit never set
+    for flags in (0x30, 0x0C, 0x40):  # colour 3, test state 6, a high bit (colour 4)
         data = bytearray(good[:-64])
         data[22] = flags
         token = token_of(data + key.sign(b"HC2" + bytes(data)))
