@@ -7,9 +7,10 @@ COPY pyproject.toml README.md ./
 RUN pip install --no-cache-dir .
 
 COPY . .
-# collectstatic needs settings to load; the key is a build-time placeholder, never served.
+# collectstatic needs settings to load; the keys are build-time placeholders, never served.
 RUN DEBUG=0 ALLOWED_HOSTS=localhost \
     SECRET_KEY=build-time-placeholder-only-used-by-collectstatic-0123456789abcdef \
+    HEALTHCODE_ASSERTION_KEY=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= \
     python manage.py collectstatic --noinput \
     && useradd --system --home /app app && mkdir -p /var/lib/celery && chown app /var/lib/celery
 USER app

@@ -31,8 +31,10 @@ run: $(STAMP)
 	@echo ""
 	DEBUG=$${DEBUG:-1} $(PY) manage.py runserver 127.0.0.1:8000
 
-# The suite needs a SECRET_KEY with DEBUG off (as in production); this one is for tests only.
+# The suite needs a SECRET_KEY and an assertion key with DEBUG off (as in production); these
+# are for tests only.
 TEST_ENV := SECRET_KEY=$${SECRET_KEY:-make-test-only-secret-key-7c1d0e8f2a9b4c3d5e6f7a8b9c0d1e2f3a4b} \
+	HEALTHCODE_ASSERTION_KEY=$${HEALTHCODE_ASSERTION_KEY:-8mgo8cop0ZYJg9/p76eaIT0RWSI2Yy4T4cI4LI+P/DU=} \
 	ALLOWED_HOSTS=$${ALLOWED_HOSTS:-testserver,localhost,127.0.0.1} SECURE_SSL_REDIRECT=0
 
 test: $(STAMP)

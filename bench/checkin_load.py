@@ -150,7 +150,7 @@ def setup_data(data_file: Path) -> tuple[str, str]:
         session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
         session["_auth_user_hash"] = resident.user.get_session_auth_hash()
         session.create()
-        token = tokens.issue(public_id=resident.public_id, now=now).token
+        token = tokens.issue_for(resident.health_code, now=now).token
         lines.append(f"{token}\t{session.session_key}\t{secrets.token_hex(16)}")
     data_file.write_text("\n".join(lines) + "\n")
     return device_key, codes.make(public_id=venue.public_id, version=venue.poster_version)

@@ -1,5 +1,8 @@
 """JSON endpoints for the inspector's reverse scan (session auth, from /inspect/)."""
 
+import datetime as dt
+
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -69,9 +72,9 @@ def _inspected_venue(request, venue_id: int) -> Venue:
     return venue_usable(link.venue)  # 403 with the reason while pending or rejected
 
 
-def _resident_or_400(token: str):
+def _resident_or_400(token: str, now=None):
     try:
-        return resident_from_any_token(token=token, now=timezone.now()), None
+        return resident_from_any_token(token=token, now=now or timezone.now()), None
     except tokens.TokenInvalid as exc:
         body = {"code": [exc.message], "problem": exc.problem.value}
         return None, Response(body, status=status.HTTP_400_BAD_REQUEST)
@@ -79,11 +82,13 @@ def _resident_or_400(token: str):
 
 def _inspector_scan(request, serializer_class, channel: str):
     """Validate an inspector's scan: the venue must be theirs (403), the code genuine and
-    current (400, nothing recorded). Records the lookup; returns (venue, resident, input)."""
+    current (400, nothing recorded) — current when the door confirmed, for a confirmation
+    made offline. Records the lookup; returns (venue, resident, input)."""
     data = serializer_class(data=request.data)
     data.is_valid(raise_exception=True)
     venue = _inspected_venue(request, data.validated_data["venue"])
-    resident, error = _resident_or_400(data.validated_data["code"])
+    at = data.validated_data.get("confirmed_at")
+    resident, error = _resident_or_400(data.validated_data["code"], now=at)
     if error:
         return error
     audit_lookup(action=channel, actor=request.user, subject=resident, venue_name=venue.full_name)
@@ -158,23 +163,49 @@ class InspectConfirmApi(APIView):
         venue = VenueIdField()
         code = serializers.CharField(max_length=300)
         temperature_band = serializers.ChoiceField(choices=TemperatureBand.choices)
+        client_id = serializers.UUIDField(
+            required=False, help_text="the browser's id for this confirmation: kept once"
+        )
+        confirmed_at = serializers.DateTimeField(
+            required=False,
+            help_text="when the door confirmed, for a confirmation queued offline and sent later",
+        )
 
-    @extend_schema(request=InspectConfirmInputSerializer, responses={201: PersonStatusSerializer})
+        def validate_confirmed_at(self, value):
+            now = timezone.now()
+            if value > now + tokens.FUTURE_SKEW:
+                raise serializers.ValidationError(_("确认时间晚于当前时间，请检查设备时间。"))
+            hours = settings.OFFLINE_CONFIRM_MAX_HOURS
+            if value < now - dt.timedelta(hours=hours):
+                raise serializers.ValidationError(
+                    _("离线确认已超过 %(hours)d 小时，未予登记。") % {"hours": hours}
+                )
+            return value
+
+    @extend_schema(
+        request=InspectConfirmInputSerializer,
+        responses={201: PersonStatusSerializer, 200: PersonStatusSerializer},
+    )
     def post(self, request):
+        """201 with the new check-in; 200 with the same check-in when this ``client_id`` was
+        already recorded (a door resending its offline queue)."""
         scanned = _inspector_scan(request, self.InspectConfirmInputSerializer, "inspector_confirm")
         if isinstance(scanned, Response):
             return scanned
         venue, resident, attrs = scanned
-        checkin, _new = services.checkin_record(
+        checkin, new = services.checkin_record(
             resident=resident,
             venue=venue,
             method=Method.INSPECTOR_SCAN,
             scanned_by=request.user,
             temperature_band=attrs["temperature_band"],
             token=tokens.one_venue_token(attrs["code"]),
+            now=attrs.get("confirmed_at"),
+            client_id=attrs.get("client_id"),
         )
-        out = _checkin_person(checkin)
-        return Response(PersonStatusSerializer(out).data, status=status.HTTP_201_CREATED)
+        sent_before = not new and attrs.get("client_id") is not None
+        code = status.HTTP_200_OK if sent_before else status.HTTP_201_CREATED
+        return Response(PersonStatusSerializer(_checkin_person(checkin)).data, status=code)
 
 
 class CheckoutOutputSerializer(serializers.Serializer):

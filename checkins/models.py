@@ -104,6 +104,10 @@ class CheckIn(models.Model):
     left_how = models.CharField(
         _("离开时间来源"), max_length=16, choices=StayEnd.choices, default=StayEnd.ASSUMED
     )
+    # The id a door's browser gave its confirmation (crypto.randomUUID): a confirmation queued
+    # while offline is sent until the door hears back, so the same one may arrive twice; it
+    # is recorded once per inspector (checkin_once_per_client_id).
+    client_id = models.UUIDField(null=True, blank=True, editable=False)
     # 手工登记 of a person with no phone and no code: who they said they were.
     manual_name = models.CharField(_("登记姓名"), max_length=64, blank=True)
     manual_id_number = models.CharField(_("登记证件号码"), max_length=32, blank=True)
@@ -120,6 +124,11 @@ class CheckIn(models.Model):
             models.CheckConstraint(
                 condition=models.Q(left_at__gte=models.F("checked_in_at")),
                 name="checkin_left_after_arrival",
+            ),
+            models.UniqueConstraint(
+                fields=["scanned_by", "client_id"],
+                condition=models.Q(client_id__isnull=False),
+                name="checkin_once_per_client_id",
             ),
         ]
 

@@ -1,10 +1,11 @@
 """Writes for check-ins and their alerts."""
 
 import datetime as dt
+import uuid
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -81,6 +82,7 @@ def checkin_record(
     temperature: Decimal | None = None,
     token: str = "",
     now: dt.datetime | None = None,
+    client_id: uuid.UUID | None = None,
 ) -> tuple[CheckIn, bool]:
     """Record that ``resident`` arrived at ``venue`` with the decision at the door; return
     the check-in and whether it is new. Red, yellow, fever and overdue tests raise alerts.
@@ -98,9 +100,48 @@ def checkin_record(
     ``token``: the health-code token scanned, if one was. A token that has checked its holder
     in at another venue is refused (409) for the rest of its life — a forwarded screenshot
     works once; the same venue again is the repeat above.
+
+    ``client_id``: the id the inspector's browser gave this confirmation (a door that was
+    offline sends its queue until it hears back, so one may arrive twice). The second arrival
+    returns the first check-in, not new (``checkin_once_per_client_id``); ``now`` is then
+    when the door confirmed, not when the confirmation arrived.
     """
-    now = now or timezone.now()
-    band = temperature_band_for(band=temperature_band, celsius=temperature)
+    try:
+        return _checkin_record(
+            resident=resident,
+            venue=venue,
+            method=method,
+            scanned_by=scanned_by,
+            helper=helper,
+            band=temperature_band_for(band=temperature_band, celsius=temperature),
+            temperature=temperature,
+            token=token,
+            now=now or timezone.now(),
+            client_id=client_id,
+        )
+    except IntegrityError:
+        # A second arrival queues on the person's code-row lock and usually finds the first
+        # as its repeat (nothing written); if something changed between the two (the
+        # colour), its insert meets the constraint instead, and the first is the answer.
+        sent = CheckIn.objects.filter(scanned_by=scanned_by, client_id=client_id).first()
+        if client_id is None or sent is None:
+            raise
+        return sent, False
+
+
+def _checkin_record(
+    *,
+    resident: Resident,
+    venue: Venue,
+    method: str,
+    scanned_by,
+    helper,
+    band: str,
+    temperature: Decimal | None,
+    token: str,
+    now: dt.datetime,
+    client_id: uuid.UUID | None,
+) -> tuple[CheckIn, bool]:
     with transaction.atomic():
         code = HealthCode.objects.select_for_update().get(resident=resident)
         if token:
@@ -146,6 +187,7 @@ def checkin_record(
             temperature_band=band,
             temperature=temperature,
             token_digest=tokens.digest(token) if token else "",
+            client_id=client_id,
         )
         _raise_alerts(checkin, region_code=resident.region_code, now=now)
     return checkin, True

@@ -19,6 +19,7 @@ from checkins.selectors import (
 )
 from healthcode.idnumbers import IdType
 from healthcode.models import advice
+from healthcode.tokens import PROBLEM_MESSAGES
 from venues import codes as venue_codes
 from venues.selectors import (
     VenueCodeRefused,
@@ -149,7 +150,49 @@ def inspect_page(request):
         "vaccination": _("新冠疫苗："),
     }
     context = {"venues": venues, "unusable": unusable, "id_types": IdType.choices}
-    return render(request, "checkins/inspect.html", {**context, "js_text": js_text})
+    return render(
+        request,
+        "checkins/inspect.html",
+        {**context, "js_text": js_text, "offline_text": offline_text()},
+    )
+
+
+def offline_text() -> dict:
+    """What static/js/offline-verify.js says when it checks a code without network: the
+    server's own words for a refused token, and the door decision of engine.entry_decision."""
+    return {
+        "problems": {problem.value: str(message) for problem, message in PROBLEM_MESSAGES.items()},
+        "paper": _("离线时无法核验纸质码，请联网后核验。"),
+        "no_keys": _("本机没有核验密钥（从未联网打开本页），无法离线核验，请联网后核验。"),
+        "no_crypto": _("此浏览器不支持离线核验，请联网后核验。"),
+        "banner": _("离线核验"),
+        "age": _("状态签发于 %(age)s前，联网后以实时状态为准"),
+        "minutes": _("%(m)s 分 %(s)s 秒"),
+        "seconds": _("%(s)s 秒"),
+        "colours": {"green": _("绿码"), "yellow": _("黄码"), "red": _("红码")},
+        "tests": {
+            "none": _("暂无核酸检测记录"),
+            "negative": _("核酸阴性"),
+            "pending": _("已采样，待出结果"),
+            "expired": _("核酸已过期"),
+            "positive": _("核酸阳性"),
+            "invalid": _("核酸结果无效"),
+        },
+        "valid_until": _("有效至 %(time)s"),
+        "decisions": {
+            "red": _("红码，禁止通行"),
+            "yellow": _("黄码，禁止通行"),
+            "no_test": _("暂无核酸检测记录，禁止通行"),
+            "test_overdue": _("核酸超时（要求 %(hours)s 小时内），禁止通行"),
+            "test_overdue_policy": _("核酸超时，禁止通行"),
+            "vaccination_unknown": _("本场所要求接种疫苗，离线无法核验接种记录，联网后再核验"),
+            "pass": _("绿码，可以通行"),
+        },
+        "queued": _("离线已记录，联网后自动上传：%(name)s · %(decision)s"),
+        "pending": _("待上传的离线记录：%(count)s 条"),
+        "sent": _("离线记录已全部上传"),
+        "dropped": _("一条离线记录未被接受：%(reason)s"),
+    }
 
 
 ALERTS_SHOWN = 200  # the latest alerts on the page; the count at the top counts them all

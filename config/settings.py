@@ -12,6 +12,7 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from config import signing_keys
 from config.env import (
     check_redis_url,
     env_bool,
@@ -353,6 +354,30 @@ if HEALTHCODE_TOKEN_REFRESH_SECONDS >= HEALTHCODE_TOKEN_TTL_SECONDS:
     raise ImproperlyConfigured(
         "HEALTHCODE_TOKEN_REFRESH_SECONDS must be shorter than HEALTHCODE_TOKEN_TTL_SECONDS."
     )
+# The status assertion inside a phone token (colour, test, masked name; docs/offline.md) is
+# signed with this Ed25519 private key (PEM, or the 32 raw bytes in base64), so a door can
+# check it offline with the public keys it fetched (GET /api/v1/keys). Required in production;
+# with DEBUG on, a key derived from SECRET_KEY. Rotation: README.md, "Offline verification".
+_assertion_key = env_str("HEALTHCODE_ASSERTION_KEY") or ""
+if _assertion_key:
+    HEALTHCODE_ASSERTION_KEY = signing_keys.private_key("HEALTHCODE_ASSERTION_KEY", _assertion_key)
+elif DEBUG:
+    HEALTHCODE_ASSERTION_KEY = signing_keys.development_key(SECRET_KEY)
+else:
+    raise ImproperlyConfigured(
+        "HEALTHCODE_ASSERTION_KEY is not set. Set it to an Ed25519 private key "
+        "(python manage.py assertion_key new), or set DEBUG=1 for local development."
+    )
+# Other public keys doors still (the previous key) or already (the next one) accept,
+# comma-separated, each PEM or 32 raw bytes in base64. kid → key, the signing key's first.
+HEALTHCODE_ASSERTION_PUBLIC_KEYS = signing_keys.accepted_keys(
+    HEALTHCODE_ASSERTION_KEY, env_list("HEALTHCODE_ASSERTION_ACCEPTED_KEYS", [])
+)
+# How long a door's browser (and any cache between) keeps the key list before asking again.
+HEALTHCODE_ASSERTION_KEYS_MAX_AGE = env_int("HEALTHCODE_ASSERTION_KEYS_MAX_AGE", 3600, minimum=0)
+# A confirmation a door made offline and sends later is recorded at the time it was made, if
+# that is no older than this many hours; an older one is refused (and dropped by the door).
+OFFLINE_CONFIRM_MAX_HOURS = env_int("OFFLINE_CONFIRM_MAX_HOURS", 24, minimum=1)
 # A printed paper code (for people without a phone) is valid this long, then reprinted:
 # Shandong 14 days (336 h), Suzhou 24 h. Long, because its holder cannot refresh it; its
 # colour is never printed, every scan shows the live status.

@@ -214,8 +214,9 @@ class MyCodeApi(APIView):
 
 
 def my_code_response(code) -> Response:
-    """A code as its holder sees it, with a fresh token (their own, or a bound member's)."""
-    issued = tokens.issue(public_id=code.resident.public_id, now=timezone.now())
+    """A (current) code as its holder sees it, with a fresh token asserting it (their own,
+    or a bound member's)."""
+    issued = tokens.issue_for(code, now=timezone.now())
     out = {
         "colour": code.colour,
         "colour_label": code.get_colour_display(),
@@ -230,6 +231,33 @@ def my_code_response(code) -> Response:
     response = Response(MyCodeApi.MyCodeOutputSerializer(out).data)
     response["Cache-Control"] = "no-store"
     return response
+
+
+class AssertionKeySerializer(serializers.Serializer):
+    kid = serializers.CharField(help_text="key id: 3 bytes of SHA-256(key), base64url")
+    alg = serializers.CharField()
+    key = serializers.CharField(help_text="the raw 32-byte Ed25519 public key, base64url")
+    signing = serializers.BooleanField(help_text="the key new codes are signed with")
+
+
+class AssertionKeysApi(APIView):
+    """Public: the keys a door needs to check a code's status assertion without network
+    (docs/offline.md). The inspector's page keeps them; any cache may keep them a while."""
+
+    permission_classes = [permissions.AllowAny]
+    authentication_classes: list = []
+
+    class KeysOutputSerializer(serializers.Serializer):
+        keys = AssertionKeySerializer(many=True)
+        max_age = serializers.IntegerField(help_text="seconds before asking again")
+
+    @extend_schema(responses={200: KeysOutputSerializer})
+    def get(self, request):
+        max_age = settings.HEALTHCODE_ASSERTION_KEYS_MAX_AGE
+        out = {"keys": tokens.published_keys(), "max_age": max_age}
+        response = Response(self.KeysOutputSerializer(out).data)
+        response["Cache-Control"] = f"public, max-age={max_age}"
+        return response
 
 
 class VerifyCodeApi(APIView):

@@ -106,17 +106,16 @@ def care_mode_toggle(request):
 @require_GET
 def code_qr_png(request):
     """A fresh signed token as a PNG (the holder's, or ``?member=``'s); the code page reloads
-    it every refresh interval."""
+    it every refresh interval. The token asserts the status, so it is made current first."""
     code = health_code_for_user(user=request.user)
     if code is None:
         return HttpResponse(status=404)
-    resident = code.resident
     if key := request.GET.get("member", ""):
-        shown = shown_codes.open_code(resident, key, record=False)
+        shown = shown_codes.open_code(code.resident, key, record=False)
         if shown is None:
             return HttpResponse(status=404)
-        resident = shown.resident
-    issued = tokens.issue(public_id=resident.public_id, now=timezone.now())
+        code = shown.resident.health_code
+    issued = tokens.issue_for(ensure_current(code), now=timezone.now())
     return HttpResponse(qr_png(issued.token, box_size=8), content_type="image/png")
 
 

@@ -223,3 +223,9 @@ def give_doses(resident, dates, *, product="新冠病毒灭活疫苗（Vero细�
     )
     assert outcome.rejected == 0, outcome.errors
     return outcome
+
+
+def tampered_token(token: str, position: int = 10) -> str:
+    """A phone token with one character of its public id changed (what the server's HMAC
+    covers; the Ed25519 signature at its end is for doors without network)."""
+    return token[:position] + ("B" if token[position] == "A" else "A") + token[position + 1 :]

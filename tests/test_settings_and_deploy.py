@@ -12,6 +12,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL_KEY = "k7Qv-this-is-a-long-random-production-key-for-tests-only-9fT2xLw0PzR"
+ASSERTION_KEY = "8mgo8cop0ZYJg9/p76eaIT0RWSI2Yy4T4cI4LI+P/DU="  # the Makefile's test key
 
 
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
@@ -21,6 +22,8 @@ def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
         if k
         not in {
             "SECRET_KEY",
+            "HEALTHCODE_ASSERTION_KEY",
+            "HEALTHCODE_ASSERTION_ACCEPTED_KEYS",
             "DEBUG",
             "DATABASE_URL",
             "REDIS_URL",
@@ -45,6 +48,12 @@ def test_production_refuses_to_start_without_a_secret_key():
     assert "SECRET_KEY is not set" in result.stderr
 
 
+def test_production_refuses_to_start_without_an_assertion_key():
+    result = manage("check", DEBUG="0", ALLOWED_HOSTS="example.org", SECRET_KEY=REAL_KEY)
+    assert result.returncode != 0
+    assert "HEALTHCODE_ASSERTION_KEY is not set" in result.stderr
+
+
 def test_production_refuses_the_development_key():
     result = manage(
         "check", DEBUG="0", ALLOWED_HOSTS="example.org", SECRET_KEY="django-insecure-" + "x" * 50
@@ -65,6 +74,11 @@ def test_production_refuses_the_development_key():
         ({"DEBUG": "1", "LOGIN_FAILURE_LIMIT": "0"}, "must be at least 1"),
         ({"DEBUG": "1", "API_TOKEN_TTL_DAYS": "soon"}, "not a whole number"),
         ({"DEBUG": "1", "STAFF_SESSION_HOURS": "400"}, "must not exceed 336"),
+        ({"DEBUG": "1", "HEALTHCODE_ASSERTION_KEY": "abc"}, "HEALTHCODE_ASSERTION_KEY: not an"),
+        (
+            {"DEBUG": "1", "HEALTHCODE_ASSERTION_ACCEPTED_KEYS": "abc"},
+            "HEALTHCODE_ASSERTION_ACCEPTED_KEYS: not an",
+        ),
     ],
 )
 def test_malformed_values_stop_start_up_with_a_clear_message(env, message):
@@ -88,6 +102,7 @@ def test_check_deploy_is_clean_with_a_real_key():
         "WARNING",
         DEBUG="0",
         SECRET_KEY=REAL_KEY,
+        HEALTHCODE_ASSERTION_KEY=ASSERTION_KEY,
         ALLOWED_HOSTS="example.org",
     )
     assert result.returncode == 0, result.stderr + result.stdout

@@ -154,29 +154,75 @@
     cameraStop();  // camera.wanted stays: it reopens for the next person
     post(form.dataset.verify, { venue: venueId(), code: code }).then(function (res) {
       if (!res.ok) return invalid(res, code);
-      preview = res.data;
-      preview.code = code;
-      document.querySelector("[name=band][value=normal]").checked = true;
-      $("p-venue").textContent = venueName();
-      $("p-name").textContent = preview.name;
-      $("p-id").textContent = preview.id_number;
-      $("p-colour").textContent = preview.colour_label;
-      $("p-test").textContent = preview.test_line;
-      // 四码一屏: the person's doses beside the test line (null for nobody registered).
-      $("p-vaccination").textContent = preview.vaccination ? text.vaccination + preview.vaccination.text : "";
-      $("p-vaccination").hidden = !preview.vaccination;
-      paint($("person"), preview.colour);
-      renderVerdict();
-      state = "verdict";
-      show("person");
-      $("confirm").focus();
-    }, function () { invalid(null, code); });
+      showPerson(res.data, code);
+    }, function () { verifyOffline(code); });
+  }
+  function showPerson(person, code) {
+    preview = person;
+    preview.code = code;
+    document.querySelector("[name=band][value=normal]").checked = true;
+    $("p-venue").textContent = venueName();
+    $("p-name").textContent = preview.name;
+    $("p-id").textContent = preview.id_number;
+    $("p-colour").textContent = preview.colour_label;
+    $("p-test").textContent = preview.test_line;
+    // 四码一屏: the person's doses beside the test line (null for nobody registered, and
+    // offline: the signed assertion carries no doses).
+    $("p-vaccination").textContent = preview.vaccination ? text.vaccination + preview.vaccination.text : "";
+    $("p-vaccination").hidden = !preview.vaccination;
+    showOfflineBanner(preview);
+    paint($("person"), preview.colour);
+    renderVerdict();
+    state = "verdict";
+    show("person");
+    $("confirm").focus();
+  }
+
+  // --- Without network (static/js/offline-verify.js) ----------------------------------------
+  // The verify request failed for lack of network: the code's signed status assertion is
+  // checked on this phone. A refused one is 无效码 with the reason, as the server would say.
+  function verifyOffline(code) {
+    var door = window.offlineDoor;
+    if (!door) return invalid(null, code);
+    var option = $("venue").options[$("venue").selectedIndex];
+    var venue = {
+      testRequired: option.dataset.testRequired === "1",
+      hours: parseInt(option.dataset.requiredHours, 10) || null,
+      requiresVaccination: option.dataset.requiresVaccination === "1"
+    };
+    door.verify(code, venue).then(function (result) {
+      if (result.ok) return showPerson(result.person, code);
+      invalid({ status: 400, data: { code: [result.message] } }, code);
+    });
+  }
+  function showOfflineBanner(person) {
+    var banner = $("p-offline");
+    banner.hidden = !person.offline;
+    if (!person.offline) return;
+    var title = document.createElement("strong");
+    title.textContent = person.banner;
+    banner.replaceChildren(title, person.age);
+  }
+  // A confirmation that cannot be sent now: kept on this phone with its id and time, sent
+  // when the network returns (recorded once however often it is sent).
+  function queueConfirm(body) {
+    var stop = !preview.passed || body.temperature_band === "fever";
+    body.confirmed_at = new Date().toISOString();
+    $("last").textContent = window.offlineDoor.enqueue(
+      body, { name: preview.name, decision: $("p-decision").textContent });
+    $("last").className = "door-last " + (stop ? "door-last-stop" : "door-last-pass");
+    $("last").hidden = false;
+    nextPerson();
   }
   function confirm() {
     if (state !== "verdict") return;
     state = "confirming";
     $("confirm").disabled = true;
-    var body = { venue: venueId(), code: preview.code, temperature_band: band() };
+    var body = {
+      venue: venueId(), code: preview.code, temperature_band: band(),
+      client_id: crypto.randomUUID()
+    };
+    if (preview.offline) { $("confirm").disabled = false; return queueConfirm(body); }
     post(form.dataset.confirm, body).then(function (res) {
       $("confirm").disabled = false;
       if (!res.ok) return invalid(res, preview.code);
@@ -184,7 +230,10 @@
       $("last").className = "door-last " + (res.data.passed ? "door-last-pass" : "door-last-stop");
       $("last").hidden = false;
       nextPerson();
-    }, function () { $("confirm").disabled = false; invalid(null, preview.code); });
+    }, function () {
+      $("confirm").disabled = false;
+      if (window.offlineDoor) queueConfirm(body); else invalid(null, preview.code);
+    });
   }
   // 跳过, 下一位 and after a confirm: back to scanning, nothing recorded here.
   function nextPerson() {

@@ -145,7 +145,7 @@ def test_inspector_pastes_a_code_and_confirms_with_fever(site, phone_page, artif
         sampled=now - dt.timedelta(hours=8),
         reported=now - dt.timedelta(hours=2),
     )
-    code = tokens.issue(public_id=resident.public_id, now=timezone.now()).token
+    code = tokens.issue_for(resident.health_code, now=timezone.now()).token
 
     log_in(page, site, "13511110002", "/inspect/")
     page.wait_for_url(f"{site}/inspect/")

@@ -56,7 +56,7 @@ def test_an_unknown_band_is_a_field_error():
 # --- What a check-in records -------------------------------------------------------------------
 def test_a_check_in_records_the_person_the_door_and_the_token_digest(resident, inspector):
     venue = make_venue(entry_rule="none")
-    token = tokens.issue(public_id=resident.public_id, now=NOW).token
+    token = tokens.issue_for(resident.health_code, now=NOW).token
     checkin, created = services.checkin_record(
         resident=resident,
         venue=venue,
@@ -223,7 +223,7 @@ def test_the_repeat_window_is_a_setting(resident, settings):
 
 # --- One venue per token -----------------------------------------------------------------------
 def test_a_token_used_at_another_venue_is_a_409_that_writes_nothing(resident):
-    token = tokens.issue(public_id=resident.public_id, now=NOW).token
+    token = tokens.issue_for(resident.health_code, now=NOW).token
     services.checkin_record(
         resident=resident, venue=make_venue(entry_rule="none"), method="self_scan", token=token
     )

@@ -40,7 +40,7 @@ def with_test(resident):
 
 def test_a_scanned_code_passes_and_is_recorded(device, resident):
     with_test(resident)
-    token = tokens.issue(public_id=resident.public_id, now=timezone.now()).token
+    token = tokens.issue_for(resident.health_code, now=timezone.now()).token
     body = post(device, {"code": token, "temperature": "36.5"}).json()
     assert body["decision"] == "pass" and body["colour"] == "green"
     assert body["person"] == {"name": resident.masked_name, "id_number": resident.masked_id_number}
@@ -61,7 +61,7 @@ def test_a_scanned_code_passes_and_is_recorded(device, resident):
 
 def test_fever_stops_at_37_3_exactly(device, resident):
     with_test(resident)
-    token = tokens.issue(public_id=resident.public_id, now=timezone.now()).token
+    token = tokens.issue_for(resident.health_code, now=timezone.now()).token
     body = post(device, {"code": token, "temperature": "37.3"}).json()
     assert body["decision"] == "stop" and "体温异常" in body["reason"]
     assert Alert.objects.get().kind == "fever"
@@ -95,7 +95,7 @@ def test_a_pending_or_rejected_venues_device_does_nothing_and_says_why(resident)
         _row, key = Device.create_with_key(venue=make_venue(status=status), name="闸机")
         api = APIClient()
         api.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
-        token = tokens.issue(public_id=resident.public_id, now=timezone.now()).token
+        token = tokens.issue_for(resident.health_code, now=timezone.now()).token
         for body in (
             {"code": token},
             {"id_type": "resident_id", "id_number": resident.id_number, "name": resident.name},
@@ -139,7 +139,7 @@ def test_revoked_device_and_people_are_refused(device, resident):
 
 def test_device_verify_query_count(device, resident, django_assert_num_queries):
     with_test(resident)
-    token = tokens.issue(public_id=resident.public_id, now=timezone.now()).token
+    token = tokens.issue_for(resident.health_code, now=timezone.now()).token
     # 1 the device and its venue, by key hash
     # 2 the resident with health code and account, by the token's public id
     # 3 SAVEPOINT
@@ -169,6 +169,6 @@ def test_id_card_reads_are_limited_per_device_and_codes_are_not(device, resident
     assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
     assert "证件查验过于频繁" in refused.json()["detail"]
     assert CheckIn.objects.count() == 2 and lookups().count() == 2
-    token = tokens.issue(public_id=resident.public_id, now=timezone.now()).token
+    token = tokens.issue_for(resident.health_code, now=timezone.now()).token
     assert post(device, {"code": token}).status_code == 200  # scanned codes still pass
     assert CheckIn.objects.count() == 3

@@ -9,7 +9,15 @@ from checkins.models import Alert, CheckIn, GridWorker
 from checkins.services import checkin_manual, checkin_record
 from healthcode import tokens
 from healthcode.models import User
-from tests.factories import PASSWORD, add_flag, lookups, make_resident, make_venue, post_result
+from tests.factories import (
+    PASSWORD,
+    add_flag,
+    lookups,
+    make_resident,
+    make_venue,
+    post_result,
+    tampered_token,
+)
 from venues import services as venue_services
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +35,7 @@ def inspector(db):
 
 
 def token_for(resident, **kwargs):
-    return tokens.issue(public_id=resident.public_id, now=kwargs.get("now", timezone.now())).token
+    return tokens.issue_for(resident.health_code, now=kwargs.get("now", timezone.now())).token
 
 
 def recent_test(resident):
@@ -89,7 +97,7 @@ def test_confirm_normal_green_passes_without_alert(inspector, resident):
     ("make_token", "problem", "text"),
     [
         (lambda r: "garbage", "malformed", "无效码"),
-        (lambda r: token_for(r)[:-2] + "zz", "bad_signature", "无效码"),
+        (lambda r: tampered_token(token_for(r)), "bad_signature", "无效码"),
         (
             lambda r: token_for(r, now=timezone.now() - dt.timedelta(seconds=301)),
             "expired",

@@ -184,7 +184,7 @@ def inspector(supermarket):
 
 
 def token_for(resident) -> str:
-    return tokens.issue(public_id=resident.public_id, now=timezone.now()).token
+    return tokens.issue_for(resident.health_code, now=timezone.now()).token
 
 
 def test_the_inspectors_exit_scan_checks_out(inspector, resident, supermarket):

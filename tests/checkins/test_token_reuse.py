@@ -70,7 +70,7 @@ def two_venues(db):
 
 @pytest.fixture
 def token(resident):
-    return tokens.issue(public_id=resident.public_id, now=timezone.now()).token
+    return tokens.issue_for(resident.health_code, now=timezone.now()).token
 
 
 def test_a_token_confirmed_at_one_venue_is_refused_at_another(two_venues, resident, token):
@@ -112,7 +112,7 @@ def test_a_fresh_token_of_the_same_person_works_at_the_other_venue(two_venues, r
     confirm(inspector_at(first, "13511110005"), first, token)
     later = timezone.now() + dt.timedelta(seconds=61)  # the code page refreshes every 60 s
     with time_machine.travel(later, tick=False):
-        fresh = tokens.issue(public_id=resident.public_id, now=later).token
+        fresh = tokens.issue_for(resident.health_code, now=later).token
         response = confirm(inspector_at(second, "13511110006"), second, fresh)
     assert response.status_code == 201
 
@@ -120,7 +120,7 @@ def test_a_fresh_token_of_the_same_person_works_at_the_other_venue(two_venues, r
 def test_the_refusal_lasts_exactly_the_tokens_life(two_venues, resident):
     first, second = two_venues
     issued = timezone.now().replace(microsecond=0)
-    token = tokens.issue(public_id=resident.public_id, now=issued).token
+    token = tokens.issue_for(resident.health_code, now=issued).token
     checkin_record(resident=resident, venue=first, method="device", token=token, now=issued)
     last = issued + dt.timedelta(seconds=settings.HEALTHCODE_TOKEN_TTL_SECONDS - 1)
     with pytest.raises(DomainError) as refused:
@@ -141,7 +141,7 @@ def test_check_ins_without_a_token_are_not_bound_to_a_venue(two_venues, resident
 @pytest.mark.parametrize(("ahead", "accepted"), [(30, True), (31, False)])
 def test_a_token_dated_in_the_future_beyond_30_seconds_is_refused(resident, ahead, accepted):
     now = timezone.now().replace(microsecond=0)
-    token = tokens.issue(public_id=resident.public_id, now=now + dt.timedelta(seconds=ahead)).token
+    token = tokens.issue_for(resident.health_code, now=now + dt.timedelta(seconds=ahead)).token
     if accepted:
         assert tokens.read(token, now=now) == resident.public_id
         return
@@ -153,7 +153,7 @@ def test_a_token_dated_in_the_future_beyond_30_seconds_is_refused(resident, ahea
 def test_a_future_token_is_refused_at_the_door_and_records_nothing(two_venues, resident):
     first, _second = two_venues
     future = timezone.now() + dt.timedelta(minutes=10)
-    token = tokens.issue(public_id=resident.public_id, now=future).token
+    token = tokens.issue_for(resident.health_code, now=future).token
     response = confirm(inspector_at(first, "13511110008"), first, token)
     assert response.status_code == 400 and response.json()["problem"] == "future"
     assert "签发时间晚于当前时间" in response.json()["code"][0]
@@ -165,7 +165,7 @@ def test_one_token_at_two_venues_at_the_same_instant_checks_in_once(resident):
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL's row locks; SQLite serialises whole-database writes")
     venues = [make_venue(full_name="丙商场"), make_venue(full_name="丁影院")]
-    token = tokens.issue(public_id=resident.public_id, now=timezone.now()).token
+    token = tokens.issue_for(resident.health_code, now=timezone.now()).token
     devices = [device_at(venue) for venue in venues]
     barrier = threading.Barrier(2)
     statuses = []

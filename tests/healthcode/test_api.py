@@ -8,7 +8,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from healthcode import tokens
-from tests.factories import PASSWORD, add_flag, lookups, make_resident
+from tests.factories import PASSWORD, add_flag, lookups, make_resident, tampered_token
 
 pytestmark = pytest.mark.django_db
 
@@ -58,7 +58,11 @@ def test_me_code_needs_authentication(api):
 
 
 def _token_for(resident, now):
-    return tokens.issue(public_id=resident.public_id, now=now).token
+    return tokens.issue_for(resident.health_code, now=now).token
+
+
+def _status(resident):
+    return tokens.status_of(resident.health_code)
 
 
 def test_verify_returns_the_masked_person_and_live_status_and_records_the_lookup(
@@ -86,13 +90,18 @@ def test_verify_returns_the_masked_person_and_live_status_and_records_the_lookup
     ("make_token", "problem"),
     [
         (lambda r, now: "not-a-code", "malformed"),
-        (lambda r, now: _token_for(r, now)[:-2] + "AA", "bad_signature"),
+        (lambda r, now: tampered_token(_token_for(r, now)), "bad_signature"),
         (
-            lambda r, now: tokens.issue(public_id=r.public_id, now=now, key="x" * 50).token,
+            lambda r, now: (
+                tokens.issue(public_id=r.public_id, now=now, status=_status(r), key="x" * 50).token
+            ),
             "bad_signature",
         ),
         (lambda r, now: _token_for(r, now - dt.timedelta(seconds=300)), "expired"),
-        (lambda r, now: tokens.issue(public_id=uuid.uuid4(), now=now).token, "unknown"),
+        (
+            lambda r, now: tokens.issue(public_id=uuid.uuid4(), now=now, status=_status(r)).token,
+            "unknown",
+        ),
     ],
 )
 def test_verify_refuses_bad_tokens_with_the_reason_and_records_nothing(

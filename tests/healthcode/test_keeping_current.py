@@ -84,7 +84,7 @@ def test_verify_recomputes_before_answering(resident, staff_user):
     api.force_authenticate(staff_user)
     later = start + dt.timedelta(days=14)
     with time_machine.travel(later, tick=False):
-        token = tokens.issue(public_id=resident.public_id, now=timezone.now()).token
+        token = tokens.issue_for(resident.health_code, now=timezone.now()).token
         body = api.post(reverse("api-codes-verify"), {"token": token}, format="json").json()
     assert body["colour"] == "green"
 

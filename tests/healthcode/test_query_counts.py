@@ -21,7 +21,7 @@ def test_me_code_api(resident, django_assert_num_queries):
 def test_verify(resident, staff_user, django_assert_num_queries):
     api = APIClient()
     api.force_authenticate(staff_user)
-    token = tokens.issue(public_id=resident.public_id, now=timezone.now()).token
+    token = tokens.issue_for(resident.health_code, now=timezone.now()).token
     # 1 resident joined with health code and account, by public id
     # 2 INSERT the audit read (every lookup of another person is kept)
     with django_assert_num_queries(2):

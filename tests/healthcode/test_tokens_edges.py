@@ -1,13 +1,18 @@
 """Health-code and paper tokens at their exact edges, in their documented shape. Tokens are
-checked against an independent signer built from the documented salt and key, so a token that
-still round-trips but is signed differently (another key, salt or algorithm) is caught.
+checked against an independent encoder and signer built from the documented layout, salt and
+keys, so a token that still round-trips but is built or signed differently (another key,
+salt, algorithm or field order) is caught.
 Written against the surviving mutants of ``make mutants``."""
 
+import base64
 import datetime as dt
 import hashlib
+import hmac
+import struct
 import uuid
 
 import pytest
+from cryptography.hazmat.primitives import serialization
 from django.conf import settings as django_settings
 from django.core import signing
 
@@ -17,6 +22,7 @@ from healthcode.tokens import PaperClaim, TokenInvalid, TokenProblem
 ISSUED = dt.datetime(2026, 11, 22, 1, 0, 0, tzinfo=dt.UTC)
 SECOND = dt.timedelta(seconds=1)
 PUBLIC_ID = uuid.UUID("0123456789abcdef0123456789abcdef")
+RAW = serialization.Encoding.Raw, serialization.PublicFormat.Raw
 
 
 def documented_signer(salt: str, key: str | None = None) -> signing.Signer:
@@ -33,32 +39,75 @@ def problem(call, *args, **kwargs) -> TokenProblem:
 
 
 # --- Phone tokens ------------------------------------------------------------------------------
-def test_a_token_is_the_documented_signed_text(settings):
+# The documented record (healthcode/tokens.py, docs/offline.md), built here independently.
+STATUS = tokens.Status(
+    colour="yellow",
+    masked_name="王*明",
+    test_state="negative",
+    test_in_time=True,
+    test_valid_until=ISSUED + dt.timedelta(hours=50),
+    test_sampled_at=ISSUED - dt.timedelta(hours=22),
+)
+
+
+def documented_mac(message: bytes, key: str | None = None) -> bytes:
+    # Django's salted_hmac: HMAC-SHA256 keyed with SHA-256(salt + secret).
+    secret = key or django_settings.HEALTHCODE_SIGNING_KEY
+    mac_key = hashlib.sha256(("healthcode.tokens.v2" + secret).encode()).digest()
+    return hmac.new(mac_key, message, hashlib.sha256).digest()[:16]
+
+
+def documented_kid(private_key=None) -> bytes:
+    public = (private_key or django_settings.HEALTHCODE_ASSERTION_KEY).public_key()
+    return hashlib.sha256(public.public_bytes(*RAW)).digest()[:3]
+
+
+def documented_token(*, issued: int, life: int = 300, flags: int = 0x21, name="王*明", key=None):
+    body = (
+        PUBLIC_ID.bytes
+        + struct.pack(">IHBII", issued, life, flags, issued + 50 * 3600, issued - 22 * 3600)
+        + documented_kid()
+        + name.encode()
+    )
+    signed = body + documented_mac(b"HC2" + body, key)
+    signature = django_settings.HEALTHCODE_ASSERTION_KEY.sign(b"HC2" + signed)
+    return "HC2." + base64.urlsafe_b64encode(signed + signature).rstrip(b"=").decode()
+
+
+def test_a_token_is_the_documented_record(settings):
     settings.HEALTHCODE_TOKEN_TTL_SECONDS = 300
-    issued = tokens.issue(public_id=PUBLIC_ID, now=ISSUED + dt.timedelta(microseconds=999_999))
-    body = f"HC1.{PUBLIC_ID.hex}.{int(ISSUED.timestamp()):x}"
-    assert issued.token == documented_signer("healthcode.tokens.v1").sign(body)
+    now = ISSUED + dt.timedelta(microseconds=999_999)
+    issued = tokens.issue(public_id=PUBLIC_ID, now=now, status=STATUS)
+    # yellow (1) << 4 | negative (1) << 1 | in time (1): 0x13
+    assert issued.token == documented_token(issued=int(ISSUED.timestamp()), flags=0x13)
     # The issue time is whole seconds, in UTC, and the expiry is the TTL after it.
     assert issued.issued_at == ISSUED and issued.issued_at.utcoffset() == dt.timedelta(0)
     assert issued.expires_at == ISSUED + dt.timedelta(seconds=300)
 
 
-def test_a_token_from_the_documented_signer_is_read():
-    token = documented_signer("healthcode.tokens.v1").sign(
-        f"HC1.{PUBLIC_ID.hex}.{int(ISSUED.timestamp()):x}"
-    )
+def test_a_token_from_the_documented_encoder_is_read():
+    token = documented_token(issued=int(ISSUED.timestamp()))
     assert tokens.read(token, now=ISSUED) == PUBLIC_ID
     assert tokens.read(f"  {token}\n", now=ISSUED) == PUBLIC_ID  # a scanner's stray whitespace
-    # Signed with the platform's key, the same text under another salt is not a token.
-    other_salt = documented_signer("healthcode.tokens.v2").sign(token.rsplit(":", 1)[0])
-    assert problem(tokens.read, other_salt, now=ISSUED) is TokenProblem.BAD_SIGNATURE
+    claim = tokens.read_assertion(token, now=ISSUED)
+    assert (claim.colour, claim.test_state, claim.test_in_time, claim.masked_name) == (
+        "red",  # 0x21: red (2) << 4 | none (0) << 1 | in time
+        "none",
+        True,
+        "王*明",
+    )
+    assert claim.test_valid_until == ISSUED + dt.timedelta(hours=50)
+    assert claim.test_sampled_at == ISSUED - dt.timedelta(hours=22)
+    assert claim.kid == base64.urlsafe_b64encode(documented_kid()).decode()
 
 
 def test_an_explicit_key_signs_and_reads_with_that_key():
-    issued = tokens.issue(public_id=PUBLIC_ID, now=ISSUED, key="another-key")
-    body = issued.token.rsplit(":", 1)[0]
-    assert issued.token == documented_signer("healthcode.tokens.v1", key="another-key").sign(body)
+    issued = tokens.issue(public_id=PUBLIC_ID, now=ISSUED, status=STATUS, key="another-key")
+    assert issued.token == documented_token(
+        issued=int(ISSUED.timestamp()), flags=0x13, key="another-key"
+    )
     assert tokens.read(issued.token, now=ISSUED, key="another-key") == PUBLIC_ID
+    assert problem(tokens.read, issued.token, now=ISSUED) is TokenProblem.BAD_SIGNATURE
 
 
 @pytest.mark.parametrize(
@@ -66,12 +115,14 @@ def test_an_explicit_key_signs_and_reads_with_that_key():
     [(dt.timedelta(seconds=30), True), (dt.timedelta(seconds=30, microseconds=1), False)],
 )
 def test_a_token_up_to_30_seconds_ahead_of_the_reader_is_accepted(skew, accepted):
-    token = tokens.issue(public_id=PUBLIC_ID, now=ISSUED).token
+    token = tokens.issue(public_id=PUBLIC_ID, now=ISSUED, status=STATUS).token
     now = ISSUED - skew
     if accepted:
         assert tokens.read(token, now=now) == PUBLIC_ID
+        assert tokens.read_assertion(token, now=now).public_id == PUBLIC_ID
     else:
         assert problem(tokens.read, token, now=now) is TokenProblem.FUTURE
+        assert problem(tokens.read_assertion, token, now=now) is TokenProblem.FUTURE
 
 
 @pytest.mark.parametrize("token", [None, "", "   "])
@@ -83,6 +134,7 @@ def test_each_problem_has_its_message():
     expected = {
         TokenProblem.MALFORMED: "无效码：不是本平台的健康码。",
         TokenProblem.BAD_SIGNATURE: "无效码：签名校验失败，可能是伪造或被篡改的健康码。",
+        TokenProblem.UNKNOWN_KEY: "无效码：签名密钥未知，可能是伪造的健康码，或本机密钥未更新。",
         TokenProblem.EXPIRED: "已过期：该健康码图片已失效，请让本人刷新健康码。",
         TokenProblem.FUTURE: "无效码：签发时间晚于当前时间，可能是伪造的健康码或设备时间有误。",
         TokenProblem.UNKNOWN: "无效码：找不到该健康码对应的人员。",
@@ -96,7 +148,15 @@ def test_each_problem_has_its_message():
         assert (error.problem, error.message, str(error)) == (kind, message, kind.value)
 
 
-def test_digest_is_the_first_32_hex_digits_of_the_sha256_of_the_stripped_token():
+def test_digest_of_a_token_is_of_its_record_up_to_the_hmac():
+    token = documented_token(issued=int(ISSUED.timestamp()))
+    text = token.removeprefix("HC2.")
+    record = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    expected = hashlib.sha256(b"HC2" + record[:-64]).hexdigest()[:32]
+    assert tokens.digest(token) == tokens.digest(f" {token}\n") == expected
+
+
+def test_digest_of_anything_else_is_of_the_stripped_text():
     assert tokens.digest("HC1.abc") == hashlib.sha256(b"HC1.abc").hexdigest()[:32]
     assert tokens.digest(" HC1.abc\n") == tokens.digest("HC1.abc")
     assert tokens.digest(None) == tokens.digest("") == hashlib.sha256(b"").hexdigest()[:32]
@@ -191,10 +251,10 @@ def test_what_claims_to_be_a_paper_code(text, paper):
 
 
 def test_kinds_never_cross():
-    phone = tokens.issue(public_id=PUBLIC_ID, now=ISSUED).token
+    phone = tokens.issue(public_id=PUBLIC_ID, now=ISSUED, status=STATUS).token
     paper = tokens.issue_paper(public_id=PUBLIC_ID, version=1, now=ISSUED).token
     assert problem(tokens.read_paper, phone, now=ISSUED) is TokenProblem.MALFORMED
     assert problem(tokens.read, paper, now=ISSUED) is TokenProblem.MALFORMED
-    # Same text, the other kind's salt: the signature does not carry over.
-    forged = documented_signer("healthcode.tokens.v1").sign(paper_body(1))
+    # A paper body under the phone token's salt: the signature does not carry over.
+    forged = documented_signer("healthcode.tokens.v2").sign(paper_body(1))
     assert problem(tokens.read_paper, forged, now=ISSUED) is TokenProblem.BAD_SIGNATURE

@@ -184,7 +184,7 @@ def test_a_paper_code_works_at_a_second_venue_unlike_a_phone_token(resident):
     assert verify(second, paper).status_code == 200
     assert confirm(second, paper).status_code == 201
     assert CheckIn.objects.filter(resident=resident).count() == 2
-    phone = tokens.issue(public_id=resident.public_id, now=timezone.now()).token
+    phone = tokens.issue_for(resident.health_code, now=timezone.now()).token
     third = inspector_at(make_venue(), "13511110003")
     assert confirm(third, phone).status_code == 201
     assert confirm(second, phone).status_code == 409  # the phone rule is unchanged
@@ -246,12 +246,12 @@ def test_forged_and_cross_kind_tokens_are_refused(resident, inspector):
     body, signature = good.split(":")
     # Another version number with the old signature, a bad signature, and a phone token's
     # signature on a paper body: none verifies (the kinds have different salts).
-    phone = tokens.issue(public_id=resident.public_id, now=timezone.now()).token
+    phone = tokens.issue_for(resident.health_code, now=timezone.now()).token
     forged = [
         body.replace(".1.", ".2.") + ":" + signature,
         body + ":" + signature[:-2] + ("AA" if not signature.endswith("AA") else "BB"),
-        body + ":" + phone.split(":")[1],
-        "HP1." + phone.removeprefix("HC1."),
+        body + ":" + phone[-43:],
+        "HP1." + phone.removeprefix("HC2."),
     ]
     for token in forged:
         response = verify(inspector, token)

@@ -161,7 +161,7 @@ def test_a_revoked_paper_code_and_a_phone_token_record_nothing(helper, elder, ve
     old = tokens.issue_paper(public_id=elder.public_id, version=1, now=timezone.now()).token
     services.paper_codes_revoke(viewer=elder.user, resident=elder)
     refused(helper=helper, venue=venue, way="paper_code", token=old)
-    phone = tokens.issue(public_id=elder.public_id, now=timezone.now()).token
+    phone = tokens.issue_for(elder.health_code, now=timezone.now()).token
     assert refused(helper=helper, venue=venue, way="paper_code", token=phone).code == "not_paper"
 
 

@@ -161,7 +161,7 @@ def test_an_inspectors_scan_shows_as_its_kind_and_venue_not_the_inspector(
     resident, venue, inspector
 ):
     api = api_for(inspector)
-    token = tokens.issue(public_id=resident.public_id, now=timezone.now()).token
+    token = tokens.issue_for(resident.health_code, now=timezone.now()).token
     response = api.post(
         reverse("api-inspect-verify"), {"venue": venue.pk, "code": token}, format="json"
     )
