@@ -226,9 +226,11 @@ def checkin_checkout(*, checkin: CheckIn, now: dt.datetime | None = None) -> Che
     """离开: the visit ends now, explicitly — earlier than assumed, or later (at most 24 h
     after arriving, and never past the person's next check-in at another venue: they were
     there by then). Every open row of the visit ends with it (a self-scan and the inspector's
-    scan at one door are two rows of one visit). A stay already checked out keeps its first
-    check-out; a stay a check-in elsewhere ended keeps that end. Under the person's code-row
-    lock, as check-ins are, so a check-in elsewhere cannot interleave."""
+    scan at one door are two rows of one visit: the rows here still open when this one began,
+    or begun since); an earlier visit here that had ended by itself keeps its end. A stay
+    already checked out keeps its first check-out; a stay a check-in elsewhere ended keeps
+    that end. Under the person's code-row lock, as check-ins are, so a check-in elsewhere
+    cannot interleave."""
     now = now or timezone.now()
     with transaction.atomic():
         HealthCode.objects.select_for_update().filter(resident_id=checkin.resident_id).first()
@@ -254,14 +256,17 @@ def checkin_checkout(*, checkin: CheckIn, now: dt.datetime | None = None) -> Che
             left_how=StayEnd.ASSUMED,
             checked_in_at__gte=left_at - MAX_STAY,
             checked_in_at__lte=left_at,
+            left_at__gt=checkin.checked_in_at,  # still open when this row began
         ).update(left_at=left_at, left_how=StayEnd.CHECKOUT)
     checkin.refresh_from_db(fields=["left_at", "left_how"])
     return checkin
 
 
 def checkout_at_venue(*, resident: Resident, venue: Venue, now: dt.datetime | None = None):
-    """An exit scan (the inspector's or a device's): the person's visit at this venue that is
-    still open, checked out; None if they have none (nothing is written)."""
+    """An exit scan (the inspector's or a device's): the person's latest visit at this venue,
+    checked out; None (nothing is written) if they have none in the last 24 h or it already
+    ended by a check-out or a check-in elsewhere. An earlier visit here is not the one they
+    are leaving: it keeps its end."""
     now = now or timezone.now()
     stay = (
         CheckIn.objects.filter(
@@ -269,12 +274,13 @@ def checkout_at_venue(*, resident: Resident, venue: Venue, now: dt.datetime | No
             venue=venue,
             checked_in_at__gt=now - MAX_STAY,
             checked_in_at__lte=now,
-            left_how=StayEnd.ASSUMED,
         )
-        .order_by("checked_in_at")
+        .order_by("-checked_in_at", "-id")
         .first()
     )
-    return checkin_checkout(checkin=stay, now=now) if stay is not None else None
+    if stay is None or stay.left_how != StayEnd.ASSUMED:
+        return None
+    return checkin_checkout(checkin=stay, now=now)
 
 
 TOKEN_USED_ELSEWHERE = _lazy("已在其他场所使用，请本人刷新健康码。")

@@ -1,0 +1,431 @@
+"""Tracing's services at their edges: exact refusals (message, field, code, status), the
+look-back and threshold bounds, what counts towards the second-officer threshold, and what an
+apply and a withdrawal write. Written against the mutants of tracing/services.py
+(docs/testing.md, mutation testing); each was checked by breaking the code by hand."""
+
+# ruff: noqa: F811  (the fixtures come from test_tracing.py and are parameters here)
+
+import datetime as dt
+
+import pytest
+import time_machine
+
+from checkins.services import checkin_manual
+from healthcode.errors import DomainError
+from healthcode.models import PersonLookup, RiskFlag
+from tests.factories import make_officer, make_resident
+from tests.tracing.test_tracing import (  # noqa: F401  (fixtures)
+    MIN,
+    NOW,
+    T0,
+    case_person,
+    clock,
+    contacts,
+    officer,
+    register,
+    second_officer,
+    stay,
+    traced,
+    venue,
+)
+from tracing import services
+from tracing.models import Application, Case, Trace, TraceAction
+
+pytestmark = pytest.mark.django_db
+
+
+def refusal(call, **kwargs) -> DomainError:
+    with pytest.raises(DomainError) as exc:
+        call(**kwargs)
+    return exc.value
+
+
+# --- Who may act -------------------------------------------------------------------------------
+def test_only_an_officer_of_the_persons_region_registers_a_case(case_person):
+    nobody = make_resident(name="普通人").user
+    error = refusal(register, officer=nobody, person=case_person)
+    assert (error.message, error.code, error.status) == (
+        "仅卫生健康部门工作人员可以操作。",
+        "not_officer",
+        403,
+    )
+    elsewhere = make_officer(region_codes=("440304",)).user
+    error = refusal(register, officer=elsewhere, person=case_person)
+    assert (error.message, error.code, error.status) == (
+        "该人员不在您负责的区域，请由其居住地的卫生健康部门处理。",
+        "not_my_region",
+        403,
+    )
+    assert not Case.objects.exists() and not PersonLookup.objects.exists()
+
+
+# --- Cases -------------------------------------------------------------------------------------
+def test_an_unknown_document_is_a_field_error(officer):
+    error = refusal(
+        services.case_register,
+        by=officer,
+        id_type="resident_id",
+        id_number="110105199001019999",
+        onset_at=T0,
+    )
+    assert (error.message, error.field, error.code) == (
+        "未找到该证件号码的居民。",
+        "id_number",
+        "not_found",
+    )
+
+
+def test_the_onset_may_be_now_but_not_later(officer, case_person):
+    error = refusal(
+        register, officer=officer, person=case_person, onset_at=NOW + dt.timedelta(seconds=1)
+    )
+    assert (error.message, error.field) == ("发病时间不能晚于当前时间。", "onset_at")
+    assert not Case.objects.exists()
+    case = register(officer, case_person, onset_at=NOW)
+    assert (case.onset_at, case.lookback_to, case.created_at) == (NOW, NOW, NOW)
+
+
+def test_a_look_back_given_is_kept_and_must_end_after_it_begins(officer, case_person):
+    start, end = T0 - dt.timedelta(days=1), T0 + dt.timedelta(hours=5)
+    case = register(officer, case_person, lookback_from=start, lookback_to=end, note="  密接  ")
+    assert (case.lookback_from, case.lookback_to, case.note) == (start, end, "密接")
+    assert (case.resident, case.registered_by) == (case_person, officer)
+    error = refusal(
+        register, officer=officer, person=case_person, lookback_from=end, lookback_to=end
+    )
+    assert (error.message, error.field) == ("追溯终点应晚于追溯起点。", "lookback_to")
+    assert Case.objects.count() == 1
+    long = register(officer, case_person, note="注" * 201)
+    assert long.note == "注" * 200
+
+
+def test_registering_a_case_is_recorded_as_a_lookup_of_the_person(officer, case_person):
+    register(officer, case_person)
+    lookup = PersonLookup.objects.get()
+    assert (lookup.viewer, lookup.resident, lookup.channel) == (
+        officer,
+        case_person,
+        "officer_trace",
+    )
+
+
+# --- Starting and running a trace ----------------------------------------------------------------
+def test_the_threshold_defaults_to_the_setting_and_stays_within_a_day(
+    officer, case_person, settings, django_capture_on_commit_callbacks
+):
+    settings.TRACE_THRESHOLD_MINUTES = 20
+    case = register(officer, case_person)
+    with django_capture_on_commit_callbacks(execute=True):
+        trace = services.trace_start(case=case, by=officer, second_round=True)
+    trace.refresh_from_db()
+    assert (trace.threshold_minutes, trace.second_round, trace.created_by) == (20, True, officer)
+    assert (trace.status, trace.progress) == (Trace.Status.DONE, 100)  # the task ran it
+    assert trace.finished_at is not None
+    for minutes in (1, 24 * 60):
+        assert services.trace_start(case=case, by=officer, threshold_minutes=minutes)
+    for minutes in (-1, 24 * 60 + 1):
+        error = refusal(services.trace_start, case=case, by=officer, threshold_minutes=minutes)
+        assert (error.message, error.field) == (
+            "重叠阈值应在 1 到 1440 分钟之间。",
+            "threshold_minutes",
+        )
+    assert Trace.objects.count() == 3
+    other = make_officer(region_codes=("440304",)).user
+    assert refusal(services.trace_start, case=case, by=other).code == "not_my_region"
+
+
+def test_a_stay_half_inside_the_look_back_is_traced_from_where_it_begins(
+    officer, venue, case_person
+):
+    """The case's stay 13:30–14:30 and a look-back from 14:00: only the half inside it
+    counts, and the contact's window is cut to it."""
+    start, end = T0, T0 + 60 * MIN
+    stay(case_person, venue, start - 30 * MIN, minutes=60)
+    before = make_resident(name="钱之前")  # with the case only before the look-back
+    stay(before, venue, start - 30 * MIN, minutes=25)
+    spanning = make_resident(name="孙跨越")
+    stay(spanning, venue, start - 40 * MIN, minutes=120)
+    case = register(officer, case_person, lookback_from=start, lookback_to=end)
+    trace = services.trace_run(trace_id=services.trace_start(case=case, by=officer).pk)
+    (contact,) = trace.contacts.all()
+    assert contact.resident == spanning
+    assert (contact.window_from, contact.window_to) == (start, start + 30 * MIN)
+
+
+def test_a_stay_that_ends_exactly_the_threshold_after_the_case_arrived_counts(
+    officer, venue, case_person
+):
+    stay(case_person, venue, T0, minutes=60, explicit=True)
+    exactly = make_resident(name="钱刚好")
+    stay(exactly, venue, T0 - 30 * MIN, minutes=45)  # 13:30–14:15: 15 minutes together
+    short = make_resident(name="孙差一分")
+    stay(short, venue, T0 - 30 * MIN, minutes=44)
+    (contact,) = traced(officer, case_person).contacts.all()
+    assert contact.resident == exactly
+    assert (contact.window_from, contact.window_to) == (T0, T0 + 15 * MIN)
+    assert contact.end_explicit is False  # the contact's own stay ended by assumption
+
+
+def test_an_unregistered_persons_manual_check_in_is_no_contact(officer, venue, case_person):
+    stay(case_person, venue, T0, minutes=60)
+    inspector = make_officer().user
+    checkin_manual(
+        venue=venue,
+        scanned_by=inspector,
+        name="无名氏",
+        id_type="resident_id",
+        id_number="110105199001019999",
+        now=T0,
+    )
+    trace = traced(officer, case_person)
+    assert trace.status == Trace.Status.DONE and not trace.contacts.exists()
+
+
+def test_a_withdrawn_application_lets_the_trace_run_again(officer, venue, case_person, contacts):
+    trace = traced(officer, case_person)
+    application = services.trace_apply(trace=trace, by=officer, reason="流调确认")
+    services.application_withdraw(application=application, by=officer, reason="撤销")
+    late = make_resident(name="钱迟到")
+    stay(late, venue, T0 + 10 * MIN, minutes=30)
+    rerun = services.trace_run(trace_id=trace.pk)
+    assert late.pk in set(rerun.contacts.values_list("resident_id", flat=True))
+
+
+# --- Apply ---------------------------------------------------------------------------------------
+def test_an_apply_needs_a_reason_a_finished_trace_and_someone_to_apply_to(
+    officer, venue, case_person
+):
+    stay(case_person, venue, T0, minutes=60)
+    trace = traced(officer, case_person)
+    error = refusal(services.trace_apply, trace=trace, by=officer, reason="  ")
+    assert (error.message, error.field) == ("请填写赋码理由。", "reason")
+    error = refusal(services.trace_apply, trace=trace, by=officer, reason="流调确认")
+    assert (error.message, error.code, error.status) == ("没有需要赋码的人员。", "nobody", 409)
+    Trace.objects.filter(pk=trace.pk).update(status=Trace.Status.RUNNING)
+    error = refusal(services.trace_apply, trace=trace, by=officer, reason="流调确认")
+    assert (error.message, error.code, error.status) == (
+        "时空关联尚未完成，不能赋码。",
+        "not_done",
+        409,
+    )
+    assert not Application.objects.exists()
+
+
+def test_an_apply_writes_its_reason_time_and_one_flag_per_person(
+    officer, venue, case_person, settings
+):
+    settings.TRACE_CLOSE_CONTACT_DAYS = 7
+    stay(case_person, venue, T0, minutes=30)
+    stay(case_person, venue, T0 + 120 * MIN, minutes=30)
+    twice = make_resident(name="钱两次")
+    stay(twice, venue, T0, minutes=200)  # with the case in both visits
+    trace = traced(officer, case_person)
+    assert trace.contacts.count() == 2
+    application = services.trace_apply(trace=trace, by=officer, reason=" 流调确认" + "由" * 300)
+    assert application.reason == ("流调确认" + "由" * 300)[:300]
+    assert (application.status, application.people, application.requested_at) == (
+        Application.Status.APPLIED,
+        1,
+        NOW,
+    )
+    flag = RiskFlag.objects.get()
+    assert flag.external_id == f"T{trace.pk}-A{application.pk}-R{twice.pk}"
+    assert (flag.kind, flag.source, flag.starts_at, flag.ends_at) == (
+        "close_contact",
+        "流调时空关联",
+        NOW,
+        NOW + dt.timedelta(days=7),
+    )
+    assert flag.reason == "与确诊病例时空交集（西湖区文三路联华超市，05-04 14:00–14:30）"
+    action = TraceAction.objects.get()
+    assert (action.reason, action.people, action.at, action.application) == (
+        application.reason,
+        1,
+        NOW,
+        application,
+    )
+    error = refusal(services.trace_apply, trace=trace, by=officer, reason="再来一次")
+    assert (error.message, error.code, error.status) == ("该时空关联已有赋码申请。", "already", 409)
+
+
+def test_the_threshold_is_reached_only_above_it(officer, case_person, contacts, settings):
+    settings.TRACE_APPROVAL_THRESHOLD = 3  # the three contacts: exactly the threshold
+    trace = traced(officer, case_person)
+    application = services.trace_apply(trace=trace, by=officer, reason="流调确认")
+    assert application.status == Application.Status.APPLIED
+
+
+@pytest.fixture
+def two_cases(venue):
+    """Two cases with two contacts each, at different hours."""
+    people = []
+    for n in range(2):
+        person = make_resident(name=f"赵病例{'甲乙'[n]}")
+        stay(person, venue, T0 + n * 120 * MIN, minutes=60)
+        for name in ("钱", "孙"):
+            stay(make_resident(name=f"{name}{'甲乙'[n]}"), venue, T0 + n * 120 * MIN, minutes=60)
+        people.append(person)
+    return people
+
+
+def test_only_what_this_officer_applied_alone_in_24_hours_counts(
+    officer, second_officer, two_cases, settings
+):
+    """Towards the threshold count: this officer's own applies without approval within 24 h.
+    Not another officer's, not an approved one, not a withdrawn one, not one 24 h old."""
+    settings.TRACE_APPROVAL_THRESHOLD = 3
+    first, second = two_cases
+    earlier = services.trace_apply(trace=traced(officer, first), by=officer, reason="流调确认")
+    trace = traced(officer, second)
+    Application.objects.filter(pk=earlier.pk).update(requested_by=second_officer)
+    assert services.trace_apply(trace=trace, by=officer, reason="x").status == "applied"
+    Application.objects.filter(trace=trace).update(status=Application.Status.WITHDRAWN)
+
+    Application.objects.filter(pk=earlier.pk).update(
+        requested_by=officer, requested_at=NOW - dt.timedelta(hours=24)
+    )
+    assert services.trace_apply(trace=trace, by=officer, reason="x").status == "applied"
+    Application.objects.filter(trace=trace).update(status=Application.Status.WITHDRAWN)
+
+    Application.objects.filter(pk=earlier.pk).update(
+        requested_at=NOW - dt.timedelta(hours=24) + dt.timedelta(seconds=1),
+        status=Application.Status.WITHDRAWN,
+    )
+    assert services.trace_apply(trace=trace, by=officer, reason="x").status == "applied"
+    Application.objects.filter(trace=trace).update(status=Application.Status.WITHDRAWN)
+
+    Application.objects.filter(pk=earlier.pk).update(
+        status=Application.Status.APPLIED, approved_by=second_officer
+    )
+    assert services.trace_apply(trace=trace, by=officer, reason="x").status == "applied"
+    Application.objects.filter(trace=trace).update(status=Application.Status.WITHDRAWN)
+
+    Application.objects.filter(pk=earlier.pk).update(approved_by=None)
+    assert services.trace_apply(trace=trace, by=officer, reason="x").status == "pending"
+
+
+# --- Approve -------------------------------------------------------------------------------------
+def test_an_approval_is_by_another_officer_once(
+    officer, second_officer, case_person, contacts, settings
+):
+    settings.TRACE_APPROVAL_THRESHOLD = 2
+    trace = traced(officer, case_person)
+    application = services.trace_apply(trace=trace, by=officer, reason="流调确认")
+    error = refusal(services.application_approve, application=application, by=officer)
+    assert (error.message, error.code, error.status) == (
+        "不能审批自己提交的申请，须由另一名工作人员审批。",
+        "own",
+        403,
+    )
+    later = NOW + dt.timedelta(minutes=5)
+    approved = services.application_approve(application=application, by=second_officer, now=later)
+    approved.refresh_from_db()
+    assert (approved.status, approved.approved_by, approved.approved_at) == (
+        Application.Status.APPLIED,
+        second_officer,
+        later,
+    )
+    assert RiskFlag.objects.filter(starts_at=later).count() == 3
+    error = refusal(services.application_approve, application=application, by=second_officer)
+    assert (error.message, error.code, error.status) == (
+        "该申请不在待审批状态。",
+        "not_pending",
+        409,
+    )
+    assert RiskFlag.objects.count() == 3
+
+
+# --- Withdraw ------------------------------------------------------------------------------------
+def test_a_withdrawal_ends_each_flag_now_and_records_who_and_why(
+    officer, second_officer, case_person, contacts
+):
+    trace = traced(officer, case_person)
+    application = services.trace_apply(trace=trace, by=officer, reason="流调确认")
+    later = NOW + dt.timedelta(hours=1)
+    action = services.application_withdraw(
+        application=application, by=second_officer, reason=" 误判" + "因" * 300, now=later
+    )
+    assert set(RiskFlag.objects.values_list("ends_at", flat=True)) == {later}
+    assert (action.kind, action.actor, action.people, action.at) == (
+        "withdraw",
+        second_officer,
+        3,
+        later,
+    )
+    assert action.reason == ("误判" + "因" * 300)[:300] and action.flag_external_id == ""
+    error = refusal(
+        services.application_withdraw, application=application, by=officer, reason="再撤"
+    )
+    assert (error.message, error.code, error.status) == ("该申请已撤销。", "withdrawn", 409)
+
+
+def test_a_withdrawal_needs_a_reason(officer, case_person, contacts):
+    trace = traced(officer, case_person)
+    application = services.trace_apply(trace=trace, by=officer, reason="流调确认")
+    error = refusal(services.application_withdraw, application=application, by=officer, reason="")
+    assert (error.message, error.field) == ("请填写撤销理由。", "reason")
+
+
+def test_withdrawing_a_pending_application_cancels_it_and_ends_no_flags(
+    officer, case_person, contacts, settings
+):
+    settings.TRACE_APPROVAL_THRESHOLD = 2
+    trace = traced(officer, case_person)
+    application = services.trace_apply(trace=trace, by=officer, reason="流调确认")
+    error = refusal(
+        services.application_withdraw,
+        application=application,
+        by=officer,
+        reason="误判",
+        resident=contacts[0],
+    )
+    assert (error.message, error.code, error.status) == ("该人员没有可撤销的赋码。", "no_flag", 404)
+    action = services.application_withdraw(application=application, by=officer, reason="取消")
+    assert action.people == 0
+    assert Application.objects.get().status == Application.Status.WITHDRAWN
+
+
+def test_one_persons_flag_can_be_withdrawn_once_and_only_theirs(officer, case_person, contacts):
+    trace = traced(officer, case_person)
+    application = services.trace_apply(trace=trace, by=officer, reason="流调确认")
+    later = NOW + dt.timedelta(hours=1)
+    action = services.application_withdraw(
+        application=application, by=officer, reason="误判", resident=contacts[0], now=later
+    )
+    assert action.flag_external_id == f"T{trace.pk}-A{application.pk}-R{contacts[0].pk}"
+    ends = dict(RiskFlag.objects.values_list("id_number", "ends_at"))
+    assert ends[contacts[0].id_number] == later
+    assert ends[contacts[1].id_number] == NOW + dt.timedelta(days=7)
+    assert Application.objects.get().status == Application.Status.APPLIED
+    with time_machine.travel(later + MIN, tick=False):
+        error = refusal(
+            services.application_withdraw,
+            application=application,
+            by=officer,
+            reason="再撤",
+            resident=contacts[0],
+        )
+    assert error.code == "no_flag"
+    stranger = make_resident(name="周路人")
+    assert (
+        refusal(
+            services.application_withdraw,
+            application=application,
+            by=officer,
+            reason="误判",
+            resident=stranger,
+        ).code
+        == "no_flag"
+    )
+
+
+def test_a_withdrawal_at_the_instant_of_the_apply_still_ends_the_flag(
+    officer, case_person, contacts
+):
+    """A flag cannot end where it starts: withdrawn at once, it ends a microsecond later."""
+    trace = traced(officer, case_person)
+    application = services.trace_apply(trace=trace, by=officer, reason="流调确认")
+    services.application_withdraw(application=application, by=officer, reason="误判", now=NOW)
+    assert set(RiskFlag.objects.values_list("ends_at", flat=True)) == {
+        NOW + dt.timedelta(microseconds=1)
+    }
