@@ -201,6 +201,9 @@ def _withdraw_fact(appeal: Appeal, now: dt.datetime) -> dt.datetime:
             flag.ends_at = max(now, flag.starts_at + dt.timedelta(microseconds=1))
             flag.updated_at = now
             flag.save(update_fields=["ends_at", "updated_at"])
+        # Withdrawn as well as ended: the list it came from may send it again, with its old
+        # end; the import writes its fields, never this one, so the flag stays withdrawn.
+        RiskFlag.objects.filter(pk=flag.pk, withdrawn_at=None).update(withdrawn_at=now)
         return max(now, flag.ends_at)
     if appeal.kind == FactKind.SAMPLE:
         Sample.objects.filter(pk=appeal.sample_id, disputed_at=None).update(disputed_at=now)

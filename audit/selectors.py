@@ -14,3 +14,18 @@ def lookups_of(*, resident) -> list[AuditEvent]:
         .only("action", "venue_name", "at")
         .order_by("-at", "-id")[:RECORD_ROWS]
     )
+
+
+def read_recently(*, action: str, actor, detail: dict, since) -> set[int]:
+    """Whom ``actor`` read under ``action`` (with this detail, e.g. one trace) since
+    ``since``: a page that reloads itself (a trace while it runs) records a person once a
+    window, not once a reload — a resident's record lists readers, not refreshes."""
+    return set(
+        AuditEvent.objects.filter(
+            kind=AuditKind.READ,
+            action=action,
+            actor=actor,
+            at__gte=since,
+            **{f"detail__{key}": value for key, value in detail.items()},
+        ).values_list("subject_id", flat=True)
+    )

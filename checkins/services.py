@@ -26,7 +26,7 @@ from checkins.selectors import token_used_elsewhere
 from healthcode import engine, regions, tokens
 from healthcode.errors import DomainError
 from healthcode.models import HealthCode, Resident
-from healthcode.selectors import ensure_current
+from healthcode.selectors import status_as_of
 from vaccination.selectors import Vaccination, vaccination_of
 from venues.models import EntryRule, Venue
 
@@ -148,7 +148,8 @@ def _checkin_record(
             token_refuse_if_used_elsewhere(resident=resident, token=token, venue=venue, now=now)
         latest = _latest_stay(resident=resident, now=now)
         repeat = _repeat_of(latest, venue=venue, now=now)
-        code = ensure_current(code, now=now)
+        # At ``now``: for a confirmation made offline and sent later, the status of then.
+        code = status_as_of(code, resident=resident, at=now)
         if repeat is not None and (
             repeat.method,
             repeat.temperature_band,

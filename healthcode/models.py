@@ -433,6 +433,9 @@ class RiskFlag(models.Model):
     starts_at = models.DateTimeField(_("开始时间"))
     ends_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
     reason = models.CharField(_("依据"), max_length=500, blank=True)
+    # Set when an appeal (申诉) against the flag is upheld: the engine is not given it any
+    # more. Not one of the import's fields, so a source resending the record cannot revive it.
+    withdrawn_at = models.DateTimeField(_("申诉成立撤销时间"), null=True, blank=True)
     entered_by = models.ForeignKey(
         User, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("录入人")
     )

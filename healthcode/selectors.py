@@ -1,5 +1,6 @@
 """Reads for residents and their health codes."""
 
+import copy
 import datetime as dt
 import operator
 from collections import defaultdict
@@ -73,6 +74,24 @@ def ensure_current(code: HealthCode, *, now: dt.datetime | None = None) -> Healt
         fields=["colour", "reasons", "test", "rules_version", "computed_at", "review_at"]
     )
     return code
+
+
+def status_as_of(code: HealthCode, *, resident: Resident, at: dt.datetime) -> HealthCode:
+    """The code as it stood at ``at``. For an instant before the code was last computed (a
+    confirmation made at a door without network and sent later), the stored status is a later
+    one — a window may have closed, a flag begun since — so the engine is asked again, at that
+    instant, on an unsaved copy (nothing is stored: the code stays today's). Otherwise the
+    stored code, kept current (``ensure_current``)."""
+    if code.computed_at is None or at >= code.computed_at:
+        return ensure_current(code, now=at)
+    status = engine.evaluate(facts_for_residents([resident])[resident.pk], at)
+    then = copy.copy(code)
+    then.colour = status.colour
+    then.reasons = [reason.as_dict() for reason in status.reasons]
+    then.test = status.test.as_dict()
+    then.review_at = status.review_at
+    then.evaluated_at = at
+    return then
 
 
 def codes_due(*, now: dt.datetime, limit: int, lease: dt.timedelta) -> list[int]:
@@ -180,8 +199,8 @@ def facts_for_residents(residents: list[Resident]) -> dict[int, engine.Facts]:
 
     Results and flags are keyed by identity document and apply only where the name agrees,
     so a record that arrived before its person registered applies from registration on.
-    A result disputed and a stay set aside by an upheld appeal (``appeals``) are not facts
-    any more: the engine is not given them.
+    A result disputed, a flag withdrawn and a stay set aside by an upheld appeal
+    (``appeals``) are not facts any more: the engine is not given them.
     """
     samples = _facts_by_person(
         residents,
@@ -193,7 +212,7 @@ def facts_for_residents(residents: list[Resident]) -> dict[int, engine.Facts]:
     )
     flags = _facts_by_person(
         residents,
-        RiskFlag.objects.all(),
+        RiskFlag.objects.filter(withdrawn_at=None),
         ("kind", "starts_at", "ends_at"),
         lambda pk, kind, starts, ends: engine.Flag(f"flag:{pk}", kind, starts, ends),
     )

@@ -522,9 +522,24 @@ def case_viewed(*, case: Case, by: User) -> None:
     )
 
 
-def trace_viewed(*, trace: Trace, by: User, resident_ids) -> None:
+# A trace's page reloads itself every 2 s while the trace runs: within this window an
+# officer's reads of the same people on the same trace are recorded once.
+TRACE_VIEW_WINDOW = dt.timedelta(hours=1)
+
+
+def trace_viewed(*, trace: Trace, by: User, resident_ids, now: dt.datetime | None = None) -> None:
     """An officer opened a trace's page, which shows its case and its contacts (masked): a
-    read of each of them, in one INSERT."""
+    read of each of them not already read on this trace within ``TRACE_VIEW_WINDOW``, in one
+    INSERT."""
+    from audit.selectors import read_recently
+
+    now = now or timezone.now()
+    already = read_recently(
+        action="officer_trace_view",
+        actor=by,
+        detail={"trace": trace.pk},
+        since=now - TRACE_VIEW_WINDOW,
+    )
     audit_many(
         audit_event(
             kind=AuditKind.READ,
@@ -532,8 +547,9 @@ def trace_viewed(*, trace: Trace, by: User, resident_ids) -> None:
             actor=by,
             subject_id=pk,
             detail={"trace": trace.pk},
+            at=now,
         )
-        for pk in sorted({trace.case.resident_id, *resident_ids})
+        for pk in sorted({trace.case.resident_id, *resident_ids} - already)
     )
 
 

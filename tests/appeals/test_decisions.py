@@ -217,3 +217,32 @@ def test_the_officers_of_the_trace_cannot_decide_but_a_second_officer_can(office
     appeal_uphold(appeal=appeal, by=officer, answer="经核实未进入店内。")
     assert colour(contact) == "green"
     assert AuditEvent.objects.get(action="appeal_uphold").actor == officer
+
+
+def test_a_list_that_sends_an_upheld_flag_again_does_not_revive_it(officer):
+    """The source list resends its record (same source and id, its own end date): the flag's
+    fields are updated as the import does, but it stays withdrawn and the code stays green."""
+    from healthcode.services import risk_flags_import
+
+    person = make_resident(name="周小平")
+    record = {
+        "source": "省疾控推送",
+        "external_id": "X1",
+        "id_type": person.id_type,
+        "id_number": person.id_number,
+        "name": person.name,
+        "kind": "fever_clinic",
+        "starts_at": (NOW - dt.timedelta(hours=2)).isoformat(),
+        "reason": "发热门诊就诊",
+    }
+    assert not risk_flags_import(records=[record], entered_by=officer).errors
+    healthcode_recompute_many(resident_ids=[person.pk], cause="test")  # the import's, on commit
+    assert colour(person) == "yellow"
+    appeal_uphold(appeal=appeal_on(person), by=officer, answer="经核实为误报，已撤销。")
+    assert colour(person) == "green"
+    with time_machine.travel(NOW + dt.timedelta(days=1), tick=False):
+        outcome = risk_flags_import(records=[record], entered_by=officer)
+        assert outcome.updated  # the import wrote the record's end back
+        healthcode_recompute_many(resident_ids=[person.pk], cause="test")
+        assert colour(person) == "green"
+    assert RiskFlag.objects.get(external_id="X1").withdrawn_at == NOW

@@ -46,7 +46,7 @@ def with_test(resident):
 
 
 def token_for(resident) -> str:
-    return tokens.issue(public_id=resident.public_id, now=timezone.now()).token
+    return tokens.issue_for(resident.health_code, now=timezone.now()).token
 
 
 @pytest.fixture
@@ -200,6 +200,25 @@ def test_a_trace_page_is_one_read_of_each_person_it_shows(traced):
         ("officer_trace_view", ActorRole.OFFICER, officer.pk)
     }
     assert {e.detail["trace"] for e in shown} == {trace.pk}
+
+
+def test_a_trace_page_reloaded_records_each_person_once_an_hour(traced):
+    """The page reloads itself while a trace runs: a resident's record lists who looked, not
+    each refresh. An hour later the officer's look is recorded again."""
+    import datetime as dt
+
+    import time_machine
+    from django.utils import timezone
+
+    officer, case, trace, people, mark = traced
+    client = client_for(officer)
+    url = reverse("tracing:trace", args=[trace.public_id])
+    for _ in range(3):
+        assert client.get(url).status_code == 200
+    assert reads().filter(pk__gt=mark).count() == 1 + len(people)
+    with time_machine.travel(timezone.now() + dt.timedelta(hours=1, seconds=1)):
+        assert client.get(url).status_code == 200
+    assert reads().filter(pk__gt=mark).count() == 2 * (1 + len(people))
 
 
 def test_a_trace_page_writes_its_reads_in_one_insert(traced):

@@ -80,7 +80,7 @@ def test_no_event_holds_an_id_number_or_a_phone_after_a_seeded_scenario(
     row, key = Device.create_with_key(venue=venue, name="东门闸机")
     device = APIClient()
     device.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
-    token = tokens.issue(public_id=people[0].public_id, now=timezone.now()).token
+    token = tokens.issue_for(people[0].health_code, now=timezone.now()).token
     device.post(reverse("api-devices-verify"), {"code": token}, format="json")
     stranger = resident_id(birth="19700101", seq=951)
     checkin_manual(

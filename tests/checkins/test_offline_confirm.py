@@ -205,18 +205,55 @@ def test_two_arrivals_at_the_same_instant_leave_one_row():
 
 
 @pytest.mark.parametrize(
-    ("rule", "required", "hours"), [("policy", "1", ""), ("none", "", ""), ("48", "1", "48")]
+    ("rule", "required", "hours", "vaccination"),
+    [("policy", "1", "", False), ("none", "", "", True), ("48", "1", "48", False)],
 )
 def test_the_page_gives_the_door_each_venues_rule_and_the_keys_address(
-    client, rule, required, hours
+    client, rule, required, hours, vaccination
 ):
     """What static/js/offline-verify.js decides with offline (engine.entry_decision's inputs)."""
-    venue = make_venue(entry_rule=rule)
+    venue = make_venue(entry_rule=rule, requires_vaccination=vaccination)
     user = make_inspector(venue).user
     client.force_login(user)
     page = client.get(reverse("checkins:inspect")).content.decode()
     assert (
-        f'<option value="{venue.pk}" data-test-required="{required}" data-required-hours="{hours}">'
+        f'<option value="{venue.pk}" data-test-required="{required}" data-required-hours="{hours}"'
+        f' data-requires-vaccination="{"1" if vaccination else ""}">'
     ) in page
     assert f'data-keys="{reverse("api-keys")}"' in page
     assert 'id="offline-text"' in page and "js/offline-verify.js" in page
+
+
+def test_an_offline_confirmation_is_judged_by_the_status_of_its_instant(inspector):
+    """A 24 h window open at the door (sampled 23 h before) and closed by the time the queue
+    is sent two hours later: the check-in is the door's pass, with no overdue alert — not
+    a stop computed from today's stored status."""
+    from nucleic.services import policy_create
+    from tests.factories import post_result
+
+    policy_create(group="general", window_hours=24, effective_from=CONFIRMED - dt.timedelta(days=9))
+    person = make_resident(name="冯小燕")
+    with time_machine.travel(CONFIRMED, tick=False):
+        post_result(
+            id_number=person.id_number,
+            name=person.name,
+            sampled=CONFIRMED - dt.timedelta(hours=23),
+            reported=CONFIRMED - dt.timedelta(hours=20),
+        )
+        from healthcode.services import healthcode_recompute_many
+
+        healthcode_recompute_many(resident_ids=[person.pk], cause="test")
+        token = token_at(person, timezone.now())
+    with time_machine.travel(CONFIRMED + dt.timedelta(hours=2), tick=False):
+        person.health_code.refresh_from_db()
+        healthcode_recompute_many(resident_ids=[person.pk], cause="test")  # today: overdue
+        sent = confirm(
+            inspector, token, client_id=str(uuid.uuid4()), confirmed_at=CONFIRMED.isoformat()
+        )
+    assert sent.status_code == 201, sent.json()
+    checkin = CheckIn.objects.get()
+    assert (checkin.checked_in_at, checkin.decision) == (CONFIRMED, "pass")
+    assert checkin.test["valid_now"] is True
+    assert not Alert.objects.exists()
+    person.health_code.refresh_from_db()
+    assert person.health_code.test["valid_now"] is False  # the stored code stays today's

@@ -45,7 +45,7 @@ def sampled_before(resident, delta: dt.timedelta) -> None:
 
 
 def scan(api, name: str, resident, **extra):
-    token = tokens.issue(public_id=resident.public_id, now=timezone.now()).token
+    token = tokens.issue_for(resident.health_code, now=timezone.now()).token
     body = {"venue": api.venue.pk, "code": token, **extra}
     return api.post(reverse(name), body, format="json")
 
@@ -87,7 +87,7 @@ def test_a_gate_device_repeat_shows_the_first_decisions_line(resident):
     lines = []
     for moment in (T0, T0 + dt.timedelta(minutes=2)):
         with time_machine.travel(moment, tick=False):
-            token = tokens.issue(public_id=resident.public_id, now=moment).token
+            token = tokens.issue_for(resident.health_code, now=moment).token
             body = api.post(reverse("api-devices-verify"), {"code": token}, format="json").json()
             lines.append(body["test"]["line"])
     assert lines == [lines[0]] * 2 and lines[0].endswith("采样 20 小时前")

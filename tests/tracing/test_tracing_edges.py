@@ -12,8 +12,8 @@ import time_machine
 
 from checkins.services import checkin_manual
 from healthcode.errors import DomainError
-from healthcode.models import PersonLookup, RiskFlag
-from tests.factories import make_officer, make_resident
+from healthcode.models import RiskFlag
+from tests.factories import lookups, make_officer, make_resident
 from tests.tracing.test_tracing import (  # noqa: F401  (fixtures)
     MIN,
     NOW,
@@ -56,7 +56,7 @@ def test_only_an_officer_of_the_persons_region_registers_a_case(case_person):
         "not_my_region",
         403,
     )
-    assert not Case.objects.exists() and not PersonLookup.objects.exists()
+    assert not Case.objects.exists() and not lookups().exists()
 
 
 # --- Cases -------------------------------------------------------------------------------------
@@ -101,8 +101,8 @@ def test_a_look_back_given_is_kept_and_must_end_after_it_begins(officer, case_pe
 
 def test_registering_a_case_is_recorded_as_a_lookup_of_the_person(officer, case_person):
     register(officer, case_person)
-    lookup = PersonLookup.objects.get()
-    assert (lookup.viewer, lookup.resident, lookup.channel) == (
+    lookup = lookups().get()
+    assert (lookup.actor, lookup.subject, lookup.action) == (
         officer,
         case_person,
         "officer_trace",

@@ -40,7 +40,7 @@ def person(resident):
 
 
 def token_for(resident) -> str:
-    return tokens.issue(public_id=resident.public_id, now=timezone.now()).token
+    return tokens.issue_for(resident.health_code, now=timezone.now()).token
 
 
 def test_off_by_default():

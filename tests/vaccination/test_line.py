@@ -35,7 +35,7 @@ def with_test(resident):
 
 
 def token_for(resident) -> str:
-    return tokens.issue(public_id=resident.public_id, now=timezone.now()).token
+    return tokens.issue_for(resident.health_code, now=timezone.now()).token
 
 
 def test_the_line_counts_doses_and_names_the_last(resident):
