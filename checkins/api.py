@@ -8,7 +8,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -25,6 +24,7 @@ from checkins.throttles import (
 )
 from healthcode import idnumbers, masking, tokens
 from healthcode.apikeys import ApiKeyAuthentication, HasKey
+from healthcode.errors import DomainError
 from healthcode.idnumbers import IdType
 from healthcode.selectors import ensure_current
 from proxy_scan.selectors import resident_from_any_token
@@ -68,7 +68,8 @@ def _inspected_venue(request, venue_id: int) -> Venue:
         .first()
     )
     if link is None:
-        raise PermissionDenied(_("您不是该场所的检测员。"))
+        # With its code, so a door's offline queue tells it from a lapsed log-in (also 403).
+        raise DomainError(_("您不是该场所的检测员。"), code="not_inspector", status=403)
     return venue_usable(link.venue)  # 403 with the reason while pending or rejected
 
 

@@ -165,8 +165,13 @@
   }
 
   // --- The queue ----------------------------------------------------------------------------
+  // Kept per inspector: a shared door phone sends only the signed-in inspector's own
+  // confirmations (another's wait for them; the server records who scanned).
+  var user = form.dataset.user || "";
+  function mine(item) { return item.user === user; }
+
   function showQueue(message) {
-    var queue = load(QUEUE, []);
+    var queue = load(QUEUE, []).filter(mine);
     var line = queue.length ? fill(text.pending, { count: queue.length }) : message || "";
     status.textContent = line;
     status.hidden = !line;
@@ -174,38 +179,56 @@
 
   function enqueue(body, person) {
     var queue = load(QUEUE, []);
-    queue.push({ body: body, name: person.name });
+    queue.push({ body: body, name: person.name, user: user });
     save(QUEUE, queue);
     showQueue();
     return fill(text.queued, { name: person.name, decision: person.decision });
   }
 
+  function forget(item) {
+    save(QUEUE, load(QUEUE, []).filter(function (x) { return x.body.client_id !== item.body.client_id; }));
+  }
+
+  // One round sends each of this inspector's queued confirmations once, in order. Recorded
+  // (201), recorded before (200) or refused for good (400, 404, 409): done with it. Refused
+  // for now (403: not bound to that venue today, 5xx): kept, and the round goes on, so one
+  // item cannot hold back the rest. No network, logged out or throttled: the round stops.
   var sending = false;
   function flush() {
-    var queue = load(QUEUE, []);
-    if (sending || !queue.length) return;
+    if (sending) return;
+    var round = load(QUEUE, []).filter(mine);
+    if (!round.length) return;
     sending = true;
-    var item = queue[0];
-    fetch(form.dataset.confirm, {
-      method: "POST", credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
-      body: JSON.stringify(item.body)
-    }).then(function (r) {
-      // Recorded (201), or recorded before (200); refused for good (400, 404, 409): done with
-      // it. Anything else (logged out, throttled, server trouble): keep it and try later.
-      var final = r.ok || r.status === 400 || r.status === 404 || r.status === 409;
-      return r.json().catch(function () { return {}; }).then(function (data) {
-        return { final: final, ok: r.ok, data: data };
-      });
-    }).then(function (res) {
-      sending = false;
-      if (!res.final) return showQueue();
-      var rest = load(QUEUE, []).filter(function (x) { return x.body.client_id !== item.body.client_id; });
-      save(QUEUE, rest);
-      var reason = res.ok ? "" : [].concat(res.data.code || res.data.confirmed_at || res.data.detail || "")[0];
-      showQueue(res.ok ? text.sent : fill(text.dropped, { reason: reason }));
-      flush();
-    }, function () { sending = false; showQueue(); });
+    var dropped = "";
+    function next(i) {
+      if (i >= round.length) {
+        sending = false;
+        return showQueue(dropped ? fill(text.dropped, { reason: dropped }) : text.sent);
+      }
+      var item = round[i];
+      fetch(form.dataset.confirm, {
+        method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+        body: JSON.stringify(item.body)
+      }).then(function (r) {
+        return r.json().catch(function () { return {}; }).then(function (data) {
+          return { status: r.status, ok: r.ok, data: data };
+        });
+      }).then(function (res) {
+        var final = res.ok || res.status === 400 || res.status === 404 || res.status === 409;
+        if (final) {
+          forget(item);
+          if (!res.ok) {
+            dropped = [].concat(res.data.code || res.data.confirmed_at || res.data.detail || "")[0];
+          }
+        } else if (res.status === 401 || res.status === 429 || (res.status === 403 && !res.data.code)) {
+          sending = false;  // logged out, throttled: try the whole round later
+          return showQueue();
+        }
+        next(i + 1);
+      }, function () { sending = false; showQueue(); });
+    }
+    next(0);
   }
 
   window.offlineDoor = { verify: verify, enqueue: enqueue, flush: flush };

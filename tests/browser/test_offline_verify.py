@@ -166,3 +166,47 @@ def test_offline_a_venue_that_requires_vaccination_does_not_guess(site, phone_pa
     assert page.inner_text("#p-big") == "禁止通行"
     assert "离线无法核验接种记录" in page.inner_text("#p-decision")
     page.screenshot(path=os.path.join(artifacts_dir, "offline-verify-vaccination.png"))
+
+
+def test_one_refused_confirmation_does_not_hold_back_the_rest_and_each_inspector_sends_own(
+    site, phone_page
+):
+    """Queued: one for a venue this inspector was unbound from (403 not_inspector: kept), one
+    of another inspector on this shared phone (not sent), then this inspector's own. The
+    round goes past the first and records the third; the other inspector's stays queued."""
+    import json
+    import uuid
+
+    from venues.models import VenueInspector
+
+    page = phone_page
+    here, gone = make_venue(full_name="文三路联华超市"), make_venue(full_name="旧场所")
+    resident = resident_with_test("钱小雨")
+    open_door(page, site, here, phone="13511113003")
+    me = VenueInspector.objects.get(venue=here).user
+    VenueInspector.objects.create(venue=gone, user=me)
+    token = code_of(resident)
+    VenueInspector.objects.filter(venue=gone).delete()  # unbound after the scan was queued
+
+    def item(venue, user_pk):
+        body = {
+            "venue": venue.pk,
+            "code": token,
+            "temperature_band": "normal",
+            "client_id": str(uuid.uuid4()),
+            "confirmed_at": timezone.now().isoformat(),
+        }
+        return {"body": body, "name": "钱*雨", "user": str(user_pk)}
+
+    queue = [item(gone, me.pk), item(here, me.pk + 1000), item(here, me.pk)]
+    page.evaluate(f"localStorage.setItem('door.queue.v1', {json.dumps(json.dumps(queue))})")
+    page.evaluate("window.offlineDoor.flush()")
+    page.wait_for_function("() => JSON.parse(localStorage.getItem('door.queue.v1')).length === 2")
+    left = page.evaluate("JSON.parse(localStorage.getItem('door.queue.v1'))")
+    assert [x["body"]["client_id"] for x in left] == [
+        queue[0]["body"]["client_id"],
+        queue[1]["body"]["client_id"],
+    ]
+    checkin = CheckIn.objects.get()
+    assert (checkin.venue, checkin.scanned_by) == (here, me)
+    assert str(checkin.client_id) == queue[2]["body"]["client_id"]
