@@ -83,6 +83,31 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class ChangeRecordAdmin(ReadOnlyAdmin):
+    """A record's earlier and later versions (a result's, a dose's): shown with the person's
+    name and ID number masked, as every list shows them; the raw JSON is not on the page."""
+
+    exclude = ["before", "after"]
+    readonly_fields = ["before_shown", "after_shown"]
+
+    @staticmethod
+    def _masked(version: dict) -> dict:
+        shown = dict(version)
+        if shown.get("id_number"):
+            shown["id_number"] = masking.mask_id_number(shown["id_number"])
+        if shown.get("name"):
+            shown["name"] = masking.mask_name(shown["name"])
+        return shown
+
+    @admin.display(description=_("变更前"))
+    def before_shown(self, obj):
+        return self._masked(obj.before)
+
+    @admin.display(description=_("变更后"))
+    def after_shown(self, obj):
+        return self._masked(obj.after)
+
+
 class FactAdmin(admin.ModelAdmin):
     """For the facts a status is computed from (flags, areas, itineraries, policies): they are
     ended or superseded, never deleted — a deleted fact would leave the codes computed from it

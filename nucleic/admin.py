@@ -1,7 +1,13 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from healthcode.admin import ApiKeyAdmin, PersonRecordAdmin, ReadOnlyAdmin, region_column
+from healthcode.admin import (
+    ApiKeyAdmin,
+    ChangeRecordAdmin,
+    PersonRecordAdmin,
+    ReadOnlyAdmin,
+    region_column,
+)
 from nucleic import services
 from nucleic.models import Lab, LabToken, ResultBatch, Sample, SampleChange, TestPolicy
 
@@ -50,7 +56,7 @@ class SampleAdmin(ReadOnlyAdmin, PersonRecordAdmin):
 
 
 @admin.register(SampleChange)
-class SampleChangeAdmin(ReadOnlyAdmin):
+class SampleChangeAdmin(ChangeRecordAdmin):
     list_display = ["sample", "batch", "changed_at"]
 
 

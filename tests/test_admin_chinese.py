@@ -10,7 +10,8 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from healthcode.models import User
+from healthcode import masking
+from healthcode.models import Resident, User
 
 pytestmark = pytest.mark.django_db
 
@@ -142,3 +143,27 @@ def test_a_code_like_source_is_named_and_a_name_is_kept():
     assert source_name("demo") == "演示数据"
     assert source_name("cdc") == "外部系统 cdc"
     assert source_name("流调时空关联") == "流调时空关联"
+
+
+def test_a_records_earlier_versions_show_the_person_masked(client):
+    """A result's and a dose's change pages show before/after with the name and ID number
+    masked; the full number is not on the page."""
+    from nucleic.models import SampleChange
+    from vaccination.models import DoseChange
+
+    _a_row_of_every_model()
+    admin = User.objects.create_superuser(phone="13800000009", password="Test-pass-2026!")
+    client.force_login(admin)
+    resident = Resident.objects.exclude(id_number="").first()
+    identity = {"id_number": resident.id_number, "name": resident.name, "result": "negative"}
+    sample_change = SampleChange.objects.first()
+    SampleChange.objects.filter(pk=sample_change.pk).update(before=identity, after=identity)
+    dose_change = DoseChange.objects.first()
+    DoseChange.objects.filter(pk=dose_change.pk).update(before=identity, after=identity)
+    for url in (
+        f"/admin/nucleic/samplechange/{sample_change.pk}/change/",
+        f"/admin/vaccination/dosechange/{dose_change.pk}/change/",
+    ):
+        page = client.get(url).content.decode()
+        assert resident.id_number not in page and resident.name not in page, url
+        assert masking.mask_id_number(resident.id_number) in page, url

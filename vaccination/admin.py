@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from healthcode import masking
-from healthcode.admin import ApiKeyAdmin, PersonRecordAdmin, ReadOnlyAdmin
+from healthcode.admin import ApiKeyAdmin, ChangeRecordAdmin, PersonRecordAdmin, ReadOnlyAdmin
 from vaccination.models import Dose, DoseBatch, DoseChange, Site, SiteKey
 
 
@@ -66,5 +66,5 @@ class DoseAdmin(ReadOnlyAdmin, PersonRecordAdmin):
 
 
 @admin.register(DoseChange)
-class DoseChangeAdmin(ReadOnlyAdmin):
+class DoseChangeAdmin(ChangeRecordAdmin):
     list_display = ["dose", "batch", "changed_at"]
