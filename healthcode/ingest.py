@@ -300,6 +300,45 @@ def upsert(
         outcome.updated.append((obj, _jsonable(before), _jsonable(after)))
 
 
+def land_records(
+    good: list[dict],
+    *,
+    owned: models.QuerySet,
+    key_field: str,
+    fields: list[str],
+    new: Callable[[dict], models.Model],
+    insert: Callable[[list], None],
+    change_model: type[models.Model],
+    change_of: str,
+    batch: "UploadBatch",
+    now: dt.datetime,
+    outcome: Outcome,
+) -> None:
+    """Write a batch's clean records inside the caller's transaction (labs' results,
+    vaccination sites' doses): lock the owner's rows with these keys (``owned``: one lab's
+    samples, one site's doses), create the new ones (``insert``), update the changed ones —
+    stamped with the batch and ``now``, each earlier version kept as a ``change_model`` row
+    pointing at it by ``change_of`` — count the unchanged, and record the batch's counts. A
+    concurrent upload creating the same key raises IntegrityError for the caller to answer."""
+    existing = {
+        getattr(row, key_field): row
+        for row in owned.select_for_update().filter(
+            **{f"{key_field}__in": [r[key_field] for r in good]}
+        )
+    }
+    upsert(existing, good, key=lambda r: r[key_field], fields=fields, new=new, outcome=outcome)
+    insert(outcome.created)
+    updated = [row for row, _before, _after in outcome.updated]
+    for row in updated:
+        row.batch, row.updated_at = batch, now
+    owned.model.objects.bulk_update(updated, [*fields, "batch", "updated_at"], batch_size=1000)
+    change_model.objects.bulk_create(
+        change_model(**{change_of: row}, batch=batch, before=before, after=after, changed_at=now)
+        for row, before, after in outcome.updated
+    )
+    batch.record_outcome(outcome)
+
+
 def _jsonable(values: dict) -> dict:
     return {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in values.items()}
 

@@ -16,8 +16,8 @@ from healthcode.ingest import (
     clean_fields,
     clean_identity,
     clean_records,
+    land_records,
     parse_time,
-    upsert,
 )
 from healthcode.services import (
     codes_mark_due,
@@ -85,16 +85,10 @@ def results_ingest(
                 content_type=content_type,
                 total=len(records),
             )
-            existing = {
-                s.barcode: s
-                for s in Sample.objects.select_for_update().filter(
-                    lab=lab, barcode__in=[r["barcode"] for r in good]
-                )
-            }
-            upsert(
-                existing,
+            land_records(
                 good,
-                key=lambda r: r["barcode"],
+                owned=Sample.objects.filter(lab=lab),
+                key_field="barcode",
                 fields=SAMPLE_FIELDS,
                 new=lambda r: Sample(
                     lab=lab,
@@ -103,21 +97,13 @@ def results_ingest(
                     updated_at=now,
                     **{f: r[f] for f in SAMPLE_FIELDS},
                 ),
+                insert=insert_samples,
+                change_model=SampleChange,
+                change_of="sample",
+                batch=batch,
+                now=now,
                 outcome=outcome,
             )
-            insert_samples(outcome.created)
-            for sample, _before, _after in outcome.updated:
-                sample.batch, sample.updated_at = batch, now
-            Sample.objects.bulk_update(
-                [s for s, _b, _a in outcome.updated],
-                [*SAMPLE_FIELDS, "batch", "updated_at"],
-                batch_size=1000,
-            )
-            SampleChange.objects.bulk_create(
-                SampleChange(sample=s, batch=batch, before=b, after=a, changed_at=now)
-                for s, b, a in outcome.updated
-            )
-            batch.record_outcome(outcome)
             touched = {(s.id_type, s.id_number) for s in outcome.created}
             touched |= {(s.id_type, s.id_number) for s, _b, _a in outcome.updated}
             # A correction may move a record to another person: recompute the earlier one too.

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from healthcode.errors import DomainError
-from healthcode.ingest import Outcome, clean_fields, clean_identity, clean_records, upsert
+from healthcode.ingest import Outcome, clean_fields, clean_identity, clean_records, land_records
 from vaccination.models import (
     FIRST_DOSE_DATE,
     MAX_DOSE_NUMBER,
@@ -100,16 +100,10 @@ def doses_ingest(
             batch = DoseBatch.objects.create(
                 site=site, key=key, received_at=now, content_type=content_type, total=len(records)
             )
-            existing = {
-                d.record_id: d
-                for d in Dose.objects.select_for_update().filter(
-                    site=site, record_id__in=[r["record_id"] for r in good]
-                )
-            }
-            upsert(
-                existing,
+            land_records(
                 good,
-                key=lambda r: r["record_id"],
+                owned=Dose.objects.filter(site=site),
+                key_field="record_id",
                 fields=DOSE_FIELDS,
                 new=lambda r: Dose(
                     site=site,
@@ -118,21 +112,13 @@ def doses_ingest(
                     updated_at=now,
                     **{f: r[f] for f in DOSE_FIELDS},
                 ),
+                insert=lambda created: Dose.objects.bulk_create(created, batch_size=2000),
+                change_model=DoseChange,
+                change_of="dose",
+                batch=batch,
+                now=now,
                 outcome=outcome,
             )
-            Dose.objects.bulk_create(outcome.created, batch_size=2000)
-            for dose, _before, _after in outcome.updated:
-                dose.batch, dose.updated_at = batch, now
-            Dose.objects.bulk_update(
-                [d for d, _b, _a in outcome.updated],
-                [*DOSE_FIELDS, "batch", "updated_at"],
-                batch_size=1000,
-            )
-            DoseChange.objects.bulk_create(
-                DoseChange(dose=d, batch=batch, before=b, after=a, changed_at=now)
-                for d, b, a in outcome.updated
-            )
-            batch.record_outcome(outcome)
     except IntegrityError:
         # Another upload created one of these records between our read and our write.
         raise DomainError(

@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 import time_machine
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from healthcode.errors import DomainError
@@ -225,7 +226,14 @@ def test_a_concurrent_upload_that_won_the_race_is_a_409_and_this_batch_writes_no
     token, _key = lab_token()
     services.results_ingest(token=token, records=[record(1)], content_type="json", now=NOW)
     batches = ResultBatch.objects.count()
-    monkeypatch.setattr(Sample.objects, "select_for_update", lambda: Sample.objects.none())
+    # The locking read of the lab's existing samples (healthcode.ingest.land_records) misses.
+    real = QuerySet.select_for_update
+
+    def miss_samples(queryset, *args, **kwargs):
+        locked = real(queryset, *args, **kwargs)
+        return locked.none() if queryset.model is Sample else locked
+
+    monkeypatch.setattr(QuerySet, "select_for_update", miss_samples)
     with pytest.raises(DomainError) as exc:
         services.results_ingest(
             token=token, records=[record(1, result="positive")], content_type="json", now=NOW
