@@ -83,12 +83,36 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class ChangeRecordAdmin(ReadOnlyAdmin):
-    """A record's earlier and later versions (a result's, a dose's): shown with the person's
-    name and ID number masked, as every list shows them; the raw JSON is not on the page."""
+class PersonRecordAdmin(admin.ModelAdmin):
+    """For records that name a person by document (flags, samples, check-ins): opening one is
+    a lookup of that person, and is kept like every other (``person_identity`` says whom)."""
 
+    def person_identity(self, obj) -> tuple[str, str] | None:
+        return obj.id_type, obj.id_number
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        identity = self.person_identity(obj) if obj is not None else None
+        if identity and identity[1] and request.method == "GET":
+            audit_lookup_by_identity(
+                id_type=identity[0], id_number=identity[1], action="admin", actor=request.user
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
+class ChangeRecordAdmin(ReadOnlyAdmin, PersonRecordAdmin):
+    """A record's earlier and later versions (a result's, a dose's): shown with the person's
+    name and ID number masked, as every list shows them; the raw JSON is not on the page.
+    Opening one shows a person's result or dose as it was: a lookup of the person the record
+    (``record_field``) names, kept like every other."""
+
+    record_field = ""
     exclude = ["before", "after"]
     readonly_fields = ["before_shown", "after_shown"]
+
+    def person_identity(self, obj) -> tuple[str, str] | None:
+        record = getattr(obj, self.record_field)
+        return record.id_type, record.id_number
 
     @staticmethod
     def _masked(version: dict) -> dict:
@@ -115,23 +139,6 @@ class FactAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-
-class PersonRecordAdmin(admin.ModelAdmin):
-    """For records that name a person by document (flags, samples, check-ins): opening one is
-    a lookup of that person, and is kept like every other (``person_identity`` says whom)."""
-
-    def person_identity(self, obj) -> tuple[str, str] | None:
-        return obj.id_type, obj.id_number
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        obj = self.get_object(request, object_id)
-        identity = self.person_identity(obj) if obj is not None else None
-        if identity and identity[1] and request.method == "GET":
-            audit_lookup_by_identity(
-                id_type=identity[0], id_number=identity[1], action="admin", actor=request.user
-            )
-        return super().change_view(request, object_id, form_url, extra_context)
 
 
 class ApiKeyAdmin(admin.ModelAdmin):

@@ -57,6 +57,7 @@ class SampleAdmin(ReadOnlyAdmin, PersonRecordAdmin):
 
 @admin.register(SampleChange)
 class SampleChangeAdmin(ChangeRecordAdmin):
+    record_field = "sample"
     list_display = ["sample", "batch", "changed_at"]
 
 

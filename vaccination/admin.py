@@ -67,4 +67,5 @@ class DoseAdmin(ReadOnlyAdmin, PersonRecordAdmin):
 
 @admin.register(DoseChange)
 class DoseChangeAdmin(ChangeRecordAdmin):
+    record_field = "dose"
     list_display = ["dose", "batch", "changed_at"]
