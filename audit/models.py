@@ -112,6 +112,8 @@ VIEWER_KINDS = {
     "officer_case_view": _("卫生健康部门流调"),
     "officer_trace_view": _("卫生健康部门流调"),
     "appeal_view": _("卫生健康部门处理申诉"),
+    "venue_checkins_view": _("场所管理员查看到访登记"),
+    "grid_alerts_view": _("社区网格员查看预警"),
 }
 
 # Reads of a list, not of one person: no subject, so never in a person's record.

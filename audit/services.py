@@ -6,10 +6,12 @@ are ``audit_lookup``; bulk paths (a trace's contacts, a recompute's chunk) build
 ``audit_event`` and write them with ``audit_many``, one INSERT. ``detail`` holds primary keys
 and codes; an ID number is only ever kept masked (``subject_masked_id``)."""
 
+import datetime as dt
 from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count
+from django.utils import timezone
 
 from audit.models import ActorRole, AuditEvent, AuditKind
 from healthcode import masking
@@ -31,6 +33,8 @@ ACTION_ROLES = {
     "officer_trace_view": ActorRole.OFFICER,
     "officer_export": ActorRole.OFFICER,
     "venue_export": ActorRole.VENUE_ADMIN,
+    "venue_checkins_view": ActorRole.VENUE_ADMIN,
+    "grid_alerts_view": ActorRole.GRID_WORKER,
 }
 
 
@@ -158,3 +162,30 @@ def audit_lookup_by_identity(*, id_type: str, id_number: str, action: str, actor
     check-in): a lookup of the resident holding it, or of a masked subject if nobody does."""
     subject = Resident.objects.filter(id_type=id_type, id_number=id_number).first()
     return audit_lookup(action=action, subject=subject, id_number=id_number, actor=actor)
+
+
+# Pages that list people and reload (a trace while it runs, a grid worker's alerts, a venue's
+# check-ins): within this window one viewer's reads of the same person on the same page are
+# recorded once — a resident's record lists readers, not refreshes.
+READ_ONCE_WINDOW = dt.timedelta(hours=1)
+
+
+def audit_reads_once(
+    *, action: str, actor, subject_ids: Iterable[int], detail: dict, now: dt.datetime | None = None
+) -> None:
+    """``actor`` was shown these people (masked) on a page named by ``action`` and ``detail``:
+    a read of each not already read so within ``READ_ONCE_WINDOW``; one SELECT and one INSERT,
+    none for a page that shows nobody."""
+    from audit.selectors import read_recently
+
+    wanted = {pk for pk in subject_ids if pk is not None}
+    if not wanted:
+        return
+    now = now or timezone.now()
+    already = read_recently(action=action, actor=actor, detail=detail, since=now - READ_ONCE_WINDOW)
+    audit_many(
+        audit_event(
+            kind=AuditKind.READ, action=action, actor=actor, subject_id=pk, detail=detail, at=now
+        )
+        for pk in sorted(wanted - already)
+    )

@@ -27,6 +27,7 @@ class PersonAlerts:
 
     masked_name: str
     region_code: str
+    resident_id: int | None = None
     alerts: list[Alert] = field(default_factory=list)
 
     @property
@@ -60,7 +61,9 @@ def alerts_by_person(*, grid_worker: GridWorker, limit: int = 200) -> list[Perso
         key = alert.resident_id or f"checkin-{alert.checkin_id}"
         if key not in groups:
             name = alert.resident.masked_name if alert.resident else alert.checkin.masked_name
-            groups[key] = PersonAlerts(masked_name=name, region_code=alert.region_code)
+            groups[key] = PersonAlerts(
+                masked_name=name, region_code=alert.region_code, resident_id=alert.resident_id
+            )
         groups[key].alerts.append(alert)
     return list(groups.values())
 

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from audit.services import audit_reads_once
 from checkins import services
 from checkins.models import Alert, CheckIn, GridWorker, Method
 from checkins.selectors import (
@@ -206,10 +207,17 @@ def alerts_page(request):
     grid_worker = GridWorker.objects.filter(user=request.user).first()
     if grid_worker is None:
         raise Http404
+    people = alerts_by_person(grid_worker=grid_worker, limit=ALERTS_SHOWN)
+    audit_reads_once(
+        action="grid_alerts_view",
+        actor=request.user,
+        subject_ids=[person.resident_id for person in people],
+        detail={"grid_worker": grid_worker.pk},
+    )
     context = {
         "grid_worker": grid_worker,
         "unacknowledged": alerts_unacknowledged_count(grid_worker=grid_worker),
-        "people": alerts_by_person(grid_worker=grid_worker, limit=ALERTS_SHOWN),
+        "people": people,
         "limit": ALERTS_SHOWN,
     }
     return render(request, "checkins/alerts.html", context)

@@ -19,7 +19,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.models import ActorRole, AuditKind
-from audit.services import audit_change, audit_event, audit_lookup, audit_many, audit_read
+from audit.services import (
+    audit_change,
+    audit_event,
+    audit_lookup,
+    audit_many,
+    audit_read,
+    audit_reads_once,
+)
 from checkins.models import MAX_STAY, CheckIn, StayEnd
 from healthcode import regions
 from healthcode.errors import DomainError
@@ -522,34 +529,16 @@ def case_viewed(*, case: Case, by: User) -> None:
     )
 
 
-# A trace's page reloads itself every 2 s while the trace runs: within this window an
-# officer's reads of the same people on the same trace are recorded once.
-TRACE_VIEW_WINDOW = dt.timedelta(hours=1)
-
-
 def trace_viewed(*, trace: Trace, by: User, resident_ids, now: dt.datetime | None = None) -> None:
-    """An officer opened a trace's page, which shows its case and its contacts (masked): a
-    read of each of them not already read on this trace within ``TRACE_VIEW_WINDOW``, in one
-    INSERT."""
-    from audit.selectors import read_recently
-
-    now = now or timezone.now()
-    already = read_recently(
+    """An officer opened a trace's page, which shows its case and its contacts (masked); the
+    page reloads itself every 2 s while the trace runs, so each person is recorded once a
+    window (``audit.services.audit_reads_once``)."""
+    audit_reads_once(
         action="officer_trace_view",
         actor=by,
+        subject_ids=[trace.case.resident_id, *resident_ids],
         detail={"trace": trace.pk},
-        since=now - TRACE_VIEW_WINDOW,
-    )
-    audit_many(
-        audit_event(
-            kind=AuditKind.READ,
-            action="officer_trace_view",
-            actor=by,
-            subject_id=pk,
-            detail={"trace": trace.pk},
-            at=now,
-        )
-        for pk in sorted({trace.case.resident_id, *resident_ids} - already)
+        now=now,
     )
 
 

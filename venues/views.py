@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from audit.services import audit_read
+from audit.services import audit_read, audit_reads_once
 from checkins.export import checkins_csv
 from checkins.selectors import alerts_for_venue, checkins_for_venue
 from healthcode.errors import DomainError
@@ -74,12 +74,21 @@ def _approved_context(request, venue: Venue) -> dict:
     checkins = Paginator(checkins_for_venue(venue=venue, day=timezone.localdate()), 30).get_page(
         request.GET.get("page")
     )
+    alerts = list(alerts_for_venue(venue=venue).filter(acknowledged_at__isnull=True)[:50])
+    # The page lists today's visitors and the venue's open alerts (masked): each person shown
+    # is read by the administrator, once an hour however often the page is opened.
+    audit_reads_once(
+        action="venue_checkins_view",
+        actor=request.user,
+        subject_ids=[c.resident_id for c in checkins] + [a.resident_id for a in alerts],
+        detail={"venue": venue.pk},
+    )
     return {
         "venue": venue,
         "inspectors": venue.inspectors.select_related("user").order_by("bound_at"),
         "checkins": checkins,
         "scan_url": venue_code_url(request, venue),
-        "alerts": alerts_for_venue(venue=venue).filter(acknowledged_at__isnull=True)[:50],
+        "alerts": alerts,
         "vaccination_form": VaccinationRequirementForm(
             initial={"requires_vaccination": venue.requires_vaccination}
         ),

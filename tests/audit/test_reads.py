@@ -18,7 +18,14 @@ from checkins.services import checkin_record
 from healthcode import tokens
 from healthcode.models import User
 from proxy_scan import services as proxy_services
-from tests.factories import PASSWORD, make_officer, make_resident, make_venue, post_result
+from tests.factories import (
+    PASSWORD,
+    add_flag,
+    make_officer,
+    make_resident,
+    make_venue,
+    post_result,
+)
 from tests.factories import resident_id as make_id
 from tracing import services as tracing_services
 from venues import services as venue_services
@@ -268,3 +275,65 @@ def test_someone_elses_export_is_404_and_reads_nothing(venue, resident):
     mark = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first()
     assert client_for(resident.user).get(reverse("venues:checkins-csv")).status_code == 404
     assert not reads().filter(pk__gt=mark).exists()
+
+
+def test_a_venues_page_reads_each_visitor_shown_once_an_hour(venue, resident):
+    """The administrator's page lists today's visitors (masked): each is read by the
+    administrator, once an hour however often the page is opened; a resident's record then
+    names the venue's administrator among those who looked."""
+    import time_machine
+
+    other = make_resident(name="钱七")
+    checkin_record(resident=resident, venue=venue, method=Method.SELF_SCAN)
+    checkin_record(resident=other, venue=venue, method=Method.SELF_SCAN)
+    mark = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first()
+    client = client_for(venue.administrator)
+    for _ in range(3):
+        assert client.get(reverse("venues:home")).status_code == 200
+    shown = reads().filter(pk__gt=mark)
+    assert sorted(shown.values_list("subject", flat=True)) == sorted([resident.pk, other.pk])
+    assert {(e.action, e.role, e.actor_id, e.detail["venue"]) for e in shown} == {
+        ("venue_checkins_view", ActorRole.VENUE_ADMIN, venue.administrator_id, venue.pk)
+    }
+    assert str(shown.first().viewer_kind) == "场所管理员查看到访登记"
+    with time_machine.travel(timezone.now() + dt.timedelta(hours=1, seconds=1)):
+        assert client.get(reverse("venues:home")).status_code == 200
+    assert reads().filter(pk__gt=mark).count() == 4
+
+
+def test_a_venue_page_with_no_visitors_reads_nobody(venue):
+    mark = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    assert client_for(venue.administrator).get(reverse("venues:home")).status_code == 200
+    assert not reads().filter(pk__gt=mark).exists()
+
+
+def test_a_grid_workers_alerts_page_reads_each_person_shown_once_an_hour(venue):
+    """The alerts page names the people with alerts in the worker's regions (masked): each is
+    read by the grid worker, once an hour; people of other regions are not read."""
+    import time_machine
+
+    from checkins.models import GridWorker
+
+    ours = make_resident(name="孙八", region_code="330106")
+    theirs = make_resident(name="周九", region_code="110105")
+    for person in (ours, theirs):
+        add_flag(person)  # a close contact: red, stopped at the door, an alert raised
+        checkin_record(resident=person, venue=venue, method=Method.SELF_SCAN)
+    user = User.objects.create_user(phone="13522239999", password=PASSWORD)
+    worker = GridWorker.objects.create(user=user, region_codes=["330100"])
+    mark = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first()
+    client = client_for(user)
+    for _ in range(2):
+        assert client.get(reverse("checkins:alerts")).status_code == 200
+    shown = reads().filter(pk__gt=mark)
+    assert list(shown.values_list("subject", flat=True)) == [ours.pk]
+    (event,) = shown
+    assert (event.action, event.role, event.actor, event.detail) == (
+        "grid_alerts_view",
+        ActorRole.GRID_WORKER,
+        user,
+        {"grid_worker": worker.pk},
+    )
+    with time_machine.travel(timezone.now() + dt.timedelta(hours=1, seconds=1)):
+        assert client.get(reverse("checkins:alerts")).status_code == 200
+    assert reads().filter(pk__gt=mark).count() == 2
