@@ -155,6 +155,9 @@ self.addEventListener("fetch", function (event) {
     event.waitUntil(serial(function () { return learn(key, copy); }));
     return response;
   }, function () {
+    // A refresh's new QR (?t=) that could not be fetched is not replaced by the kept one: the
+    // page would count the old QR's life from now. The kept page asks for the bare address.
+    if (key === QR && url.search) return Response.error();
     return serial(function () { return kept(key); });
   }));
 });
