@@ -9,6 +9,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from checkins.views import venue_named_by
 from config import errors
 from healthcode.forms import PhoneLoginForm
+from healthcode.service_worker import service_worker
 
 
 class LoginView(auth_views.LoginView):
@@ -36,6 +37,8 @@ admin.site.index_title = _("数据管理")
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    # At the root, so that the code page's service worker may control /code/ (docs/offline.md).
+    path("sw.js", service_worker, name="service-worker"),
     path("", RedirectView.as_view(pattern_name="healthcode:code", permanent=False)),
     path(
         "login/",

@@ -18,6 +18,7 @@ from healthcode.forms import CONTACT_CHOICES, clean_id_fields, contact_history_f
 from healthcode.idnumbers import IdType
 from healthcode.models import sampled_minutes_ago, test_line
 from healthcode.selectors import ensure_current, health_code_current, resident_from_token
+from healthcode.service_worker import mark_owner
 from healthcode.throttling import REGISTRATION_MESSAGE, RegistrationThrottle, TooManyAttempts
 from healthcode.uploads import UPLOAD_PARSERS, records_from_request
 
@@ -210,7 +211,8 @@ class MyCodeApi(APIView):
                 {"detail": _("该账号没有登记居民信息。"), "code": "no_resident"},
                 status=status.HTTP_404_NOT_FOUND,
             )
-        return my_code_response(code)
+        # The holder's own answer is the one the code page's service worker keeps offline.
+        return mark_owner(my_code_response(code), request.user)
 
 
 def my_code_response(code) -> Response:

@@ -18,6 +18,7 @@ from healthcode.errors import DomainError
 from healthcode.forms import RegistrationForm, RiskFlagFileForm
 from healthcode.qr import qr_png
 from healthcode.selectors import ensure_current, health_code_current, health_code_for_user
+from healthcode.service_worker import mark_owner
 from healthcode.throttling import REGISTRATION_MESSAGE, RegistrationThrottle, minutes_to_wait
 from healthcode.uploads import records_from_file
 
@@ -74,7 +75,7 @@ def code_page(request):
             raise Http404
         code, api_url = ensure_current(shown.resident.health_code), shown.api_url
     qr_url = reverse("healthcode:code-qr") + (f"?{urlencode({'member': key})}" if key else "")
-    return render(
+    response = render(
         request,
         "healthcode/code.html",
         {
@@ -89,6 +90,8 @@ def code_page(request):
             "ttl_seconds": settings.HEALTHCODE_TOKEN_TTL_SECONDS,
         },
     )
+    # Only the holder's own code is kept for offline use (static/js/sw.js), a member's never.
+    return response if key else mark_owner(response, request.user)
 
 
 @login_required
@@ -116,7 +119,8 @@ def code_qr_png(request):
             return HttpResponse(status=404)
         code = shown.resident.health_code
     issued = tokens.issue_for(ensure_current(code), now=timezone.now())
-    return HttpResponse(qr_png(issued.token, box_size=8), content_type="image/png")
+    response = HttpResponse(qr_png(issued.token, box_size=8), content_type="image/png")
+    return response if key else mark_owner(response, request.user)
 
 
 @never_cache
