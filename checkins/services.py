@@ -22,12 +22,12 @@ from checkins.models import (
     StayEnd,
     TemperatureBand,
 )
-from checkins.selectors import token_used_elsewhere
+from checkins.selectors import token_used_elsewhere, token_used_elsewhere_column
 from healthcode import engine, regions, tokens
 from healthcode.errors import DomainError
 from healthcode.models import HealthCode, Resident
 from healthcode.selectors import status_as_of
-from vaccination.selectors import Vaccination, vaccination_of
+from vaccination.selectors import Vaccination, vaccination_columns, vaccination_from_columns
 from venues.models import EntryRule, Venue
 
 # Which stopped check-ins raise which alert. A person stopped for lack of vaccination
@@ -143,9 +143,21 @@ def _checkin_record(
     client_id: uuid.UUID | None,
 ) -> tuple[CheckIn, bool]:
     with transaction.atomic():
-        code = HealthCode.objects.select_for_update().get(resident=resident)
+        # One round trip: the person's code, locked, with their doses and (for a scanned
+        # token) whether it checked them in at another venue, asked under the lock.
+        columns = vaccination_columns(resident=resident)
         if token:
-            token_refuse_if_used_elsewhere(resident=resident, token=token, venue=venue, now=now)
+            columns["used_elsewhere"] = token_used_elsewhere_column(
+                resident=resident, token=token, venue=venue, now=now
+            )
+        code = (
+            HealthCode.objects.select_for_update(of=("self",))
+            .annotate(**columns)
+            .get(resident=resident)
+        )
+        if token and code.used_elsewhere:
+            raise DomainError(TOKEN_USED_ELSEWHERE, code="token_used_elsewhere", status=409)
+        vaccination = vaccination_from_columns(code)
         latest = _latest_stay(resident=resident, now=now)
         repeat = _repeat_of(latest, venue=venue, now=now)
         # At ``now``: for a confirmation made offline and sent later, the status of then.
@@ -157,7 +169,6 @@ def _checkin_record(
             repeat.helper_id,
         ) == (method, band, code.colour, helper.pk if helper else None):
             return repeat, False
-        vaccination = vaccination_of(resident=resident)
         decision = door_decision(
             code=code,
             venue=venue,

@@ -1,0 +1,70 @@
+"""Sessions read from the cache (Redis in production), kept in the database too.
+
+Every signed-in request used to read its session row from PostgreSQL; on the door's paths
+(a resident's check-in, the inspector's verify, the code page's refresh) that was one query in
+four to ten. Django's ``cached_db`` reads the cache first and the database on a miss; this
+store changes three things so that it keeps the guarantees of plain database sessions:
+
+- Revocation comes first: logging out deletes the cached copy *before* the row, and if the
+  cache cannot be reached the log-out fails loudly (500) with both still in place, rather
+  than leave a copy in Redis that a logged-out cookie could use again once Redis is back.
+- A cached copy lives at most ``SESSION_CACHE_SECONDS`` (and never past the session's own
+  expiry), so no copy outlives a change by more than that, whatever happened to Redis.
+- With the cache unreachable a request reads (and writes) the database alone, with a logged
+  warning, as the throttles fail open: the door keeps working while Redis is down.
+
+A password change still ends every other session at once: the account row is read on every
+request (``django.contrib.auth.get_user``) and its password hash compared with the session's.
+"""
+
+import logging
+
+from django.conf import settings
+from django.contrib.sessions.backends import cached_db
+from django.contrib.sessions.backends.db import SessionStore as DBStore
+
+log = logging.getLogger(__name__)
+
+
+class SessionStore(cached_db.SessionStore):
+    cache_key_prefix = "healthcode.session:"
+
+    def _cache_seconds(self, age: int) -> int:
+        return max(0, min(age, settings.SESSION_CACHE_SECONDS))
+
+    def load(self):
+        try:
+            data = self._cache.get(self.cache_key)
+        except Exception:
+            log.warning("session cache unreachable: reading the database")
+            data = None
+        if data is not None:
+            return data
+        row = self._get_session_from_db()
+        if not row:
+            return {}
+        data = self.decode(row.session_data)
+        try:
+            seconds = self._cache_seconds(self.get_expiry_age(expiry=row.expire_date))
+            self._cache.set(self.cache_key, data, seconds)
+        except Exception:
+            log.warning("session cache unreachable: not cached")
+        return data
+
+    def save(self, must_create=False):
+        DBStore.save(self, must_create)
+        try:
+            seconds = self._cache_seconds(self.get_expiry_age())
+            self._cache.set(self.cache_key, self._session, seconds)
+        except Exception:
+            # The row is saved; a copy left from before in an unreachable cache is older
+            # than this save by at most SESSION_CACHE_SECONDS when it comes back.
+            log.warning("session cache unreachable: not cached")
+
+    def delete(self, session_key=None):
+        if session_key is None:
+            if self.session_key is None:
+                return
+            session_key = self.session_key
+        self._cache.delete(self.cache_key_prefix + session_key)  # first, and it may raise
+        DBStore.delete(self, session_key)
