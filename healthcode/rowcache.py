@@ -5,9 +5,8 @@ change, so a scan costs no query for them and still sees a change at once.
 ``cached`` reads through: a miss loads the row from the database and keeps it for
 ``DOOR_ROW_CACHE_SECONDS``; an unreachable cache is read past (the database answers, with a
 logged warning). ``forget`` drops keys when their row is saved or deleted (the apps connect it
-to post_save/post_delete): at once, where a failure raises — inside the admin's or service's
-transaction, so the change is refused rather than left behind a stale copy — and again when
-the transaction commits, in case a scan re-read the old row in between. Only rows are cached,
+to post_save/post_delete): at once, and again when the transaction commits, in case a scan
+re-read the old row in between. Only rows are cached,
 never a person's status: a health code is read from the database on every scan."""
 
 import logging
@@ -37,15 +36,17 @@ def cached(key: str, load):
 
 
 def forget(*keys: str) -> None:
-    """Drop ``keys`` now (raising if the cache cannot be reached) and again after commit."""
+    """Drop ``keys`` now and again after commit. With the cache unreachable the change goes
+    through with a logged warning: scans read the database meanwhile, and a copy Redis still
+    holds expires by itself at most ``DOOR_ROW_CACHE_SECONDS`` after it was written."""
     if not keys:
         return
-    cache.delete_many(list(keys))
 
-    def again():
+    def drop():
         try:
             cache.delete_many(list(keys))
         except Exception:
-            log.warning("row cache unreachable after commit: keys dropped before it stand")
+            log.warning("row cache unreachable: a cached copy expires by itself")
 
-    transaction.on_commit(again)
+    drop()
+    transaction.on_commit(drop)

@@ -61,6 +61,28 @@ class SessionStore(cached_db.SessionStore):
             # than this save by at most SESSION_CACHE_SECONDS when it comes back.
             log.warning("session cache unreachable: not cached")
 
+    def exists(self, session_key):
+        try:
+            if session_key and (self.cache_key_prefix + session_key) in self._cache:
+                return True
+        except Exception:
+            log.warning("session cache unreachable: asking the database")
+        return DBStore.exists(self, session_key)
+
+    def cycle_key(self):
+        """Log-in keeps the data under a new key (against session fixation). The old key held
+        no log-in of this user, so with the cache unreachable its row goes and a cached copy
+        is left to expire: log-in works with Redis down."""
+        data, key = self._session, self.session_key
+        self.create()
+        self._session_cache = data
+        if key:
+            try:
+                self.delete(key)
+            except Exception:
+                log.warning("session cache unreachable: the old key's copy expires by itself")
+                DBStore.delete(self, key)
+
     def delete(self, session_key=None):
         if session_key is None:
             if self.session_key is None:
