@@ -22,7 +22,7 @@ from checkins.models import (
     StayEnd,
     TemperatureBand,
 )
-from checkins.selectors import token_used_elsewhere, token_used_elsewhere_column
+from checkins.selectors import token_used_elsewhere
 from healthcode import engine, regions, tokens
 from healthcode.errors import DomainError
 from healthcode.models import HealthCode, Resident
@@ -143,20 +143,17 @@ def _checkin_record(
     client_id: uuid.UUID | None,
 ) -> tuple[CheckIn, bool]:
     with transaction.atomic():
-        # One round trip: the person's code, locked, with their doses and (for a scanned
-        # token) whether it checked them in at another venue, asked under the lock.
-        columns = vaccination_columns(resident=resident)
-        if token:
-            columns["used_elsewhere"] = token_used_elsewhere_column(
-                resident=resident, token=token, venue=venue, now=now
-            )
+        # The person's code, locked, carrying their doses (one round trip). The token check
+        # is NOT carried here: a subquery of the locking statement reads the snapshot from
+        # before it waited for the lock, so it would miss the check-in a concurrent scan of
+        # the same token at another venue committed meanwhile; asked after, it sees it.
         code = (
             HealthCode.objects.select_for_update(of=("self",))
-            .annotate(**columns)
+            .annotate(**vaccination_columns(resident=resident))
             .get(resident=resident)
         )
-        if token and code.used_elsewhere:
-            raise DomainError(TOKEN_USED_ELSEWHERE, code="token_used_elsewhere", status=409)
+        if token:
+            token_refuse_if_used_elsewhere(resident=resident, token=token, venue=venue, now=now)
         vaccination = vaccination_from_columns(code)
         latest = _latest_stay(resident=resident, now=now)
         repeat = _repeat_of(latest, venue=venue, now=now)

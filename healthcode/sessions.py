@@ -22,6 +22,7 @@ import logging
 from django.conf import settings
 from django.contrib.sessions.backends import cached_db
 from django.contrib.sessions.backends.db import SessionStore as DBStore
+from django.utils import timezone
 
 log = logging.getLogger(__name__)
 
@@ -34,32 +35,33 @@ class SessionStore(cached_db.SessionStore):
 
     def load(self):
         try:
-            data = self._cache.get(self.cache_key)
+            kept = self._cache.get(self.cache_key)
         except Exception:
             log.warning("session cache unreachable: reading the database")
-            data = None
-        if data is not None:
-            return data
+            kept = None
+        # A cached copy carries the row's expiry and is refused past it by this clock, not
+        # only by Redis's: a staff session ends at its hour however recently it was cached.
+        if kept is not None and kept["expires"] > timezone.now():
+            return kept["data"]
         row = self._get_session_from_db()
         if not row:
             return {}
         data = self.decode(row.session_data)
+        self._keep(data, row.expire_date)
+        return data
+
+    def _keep(self, data, expires) -> None:
         try:
-            seconds = self._cache_seconds(self.get_expiry_age(expiry=row.expire_date))
-            self._cache.set(self.cache_key, data, seconds)
+            seconds = self._cache_seconds(self.get_expiry_age(expiry=expires))
+            self._cache.set(self.cache_key, {"data": data, "expires": expires}, seconds)
         except Exception:
             log.warning("session cache unreachable: not cached")
-        return data
 
     def save(self, must_create=False):
         DBStore.save(self, must_create)
-        try:
-            seconds = self._cache_seconds(self.get_expiry_age())
-            self._cache.set(self.cache_key, self._session, seconds)
-        except Exception:
-            # The row is saved; a copy left from before in an unreachable cache is older
-            # than this save by at most SESSION_CACHE_SECONDS when it comes back.
-            log.warning("session cache unreachable: not cached")
+        # The row is saved; a copy left from before in an unreachable cache is older than
+        # this save by at most SESSION_CACHE_SECONDS when it comes back.
+        self._keep(self._session, self.get_expiry_date())
 
     def exists(self, session_key):
         try:

@@ -31,7 +31,7 @@ def code_page(client):
 
 def test_a_signed_in_request_reads_the_session_from_the_cache(signed_in):
     key = signed_in.cookies["sessionid"].value
-    assert cache.get(SessionStore.cache_key_prefix + key) is not None
+    assert cache.get(SessionStore.cache_key_prefix + key)["data"]
     assert code_page(signed_in).status_code == 200
 
 
