@@ -15,6 +15,7 @@ from audit.services import audit_lookup
 from checkins import services
 from checkins.fields import VenueIdField
 from checkins.models import Device, Method, TemperatureBand
+from checkins.selectors import device_by_key_hash, door_preview_facts
 from checkins.throttles import (
     DeviceIdCardThrottle,
     DeviceIdCardThrottled,
@@ -28,9 +29,9 @@ from healthcode.errors import DomainError
 from healthcode.idnumbers import IdType
 from healthcode.selectors import ensure_current
 from proxy_scan.selectors import resident_from_any_token
-from vaccination.selectors import Vaccination, vaccination_of
-from venues.models import Venue, VenueInspector
-from venues.selectors import venue_usable
+from vaccination.selectors import Vaccination
+from venues.models import Venue
+from venues.selectors import venue_inspected, venue_usable
 
 
 class VaccinationSerializer(serializers.Serializer):
@@ -62,15 +63,11 @@ class PersonStatusSerializer(serializers.Serializer):
 
 
 def _inspected_venue(request, venue_id: int) -> Venue:
-    link = (
-        VenueInspector.objects.select_related("venue")
-        .filter(user=request.user, venue_id=venue_id)
-        .first()
-    )
-    if link is None:
+    venue = venue_inspected(user_id=request.user.pk, venue_id=venue_id)  # row cache
+    if venue is None:
         # With its code, so a door's offline queue tells it from a lapsed log-in (also 403).
         raise DomainError(_("您不是该场所的检测员。"), code="not_inspector", status=403)
-    return venue_usable(link.venue)  # 403 with the reason while pending or rejected
+    return venue_usable(venue)  # 403 with the reason while pending or rejected
 
 
 def _resident_or_400(token: str, now=None):
@@ -140,12 +137,17 @@ class InspectVerifyApi(APIView):
             return scanned
         venue, resident, attrs = scanned
         now = timezone.now()
-        if one_venue := tokens.one_venue_token(attrs["code"]):  # not a paper code's
-            services.token_refuse_if_used_elsewhere(
-                resident=resident, token=one_venue, venue=venue, now=now
+        used_elsewhere, vaccination = door_preview_facts(
+            resident=resident,
+            token=tokens.one_venue_token(attrs["code"]),  # "" for a paper code
+            venue=venue,
+            now=now,
+        )
+        if used_elsewhere:
+            raise DomainError(
+                services.TOKEN_USED_ELSEWHERE, code="token_used_elsewhere", status=409
             )
         code = ensure_current(resident.health_code, now=now)
-        vaccination = vaccination_of(resident=resident)
         decision = services.door_decision(code=code, venue=venue, vaccination=vaccination, now=now)
         out = _person(
             resident,
@@ -331,6 +333,9 @@ class DeviceAuthentication(ApiKeyAuthentication):
     select_related = ("venue",)
     invalid_message = _("设备令牌无效。")
     revoked_message = _("设备令牌已吊销。")
+
+    def find(self, key_hash: str):
+        return device_by_key_hash(key_hash)  # row cache: dropped on revocation
 
 
 class DeviceVerifyApi(APIView):

@@ -2,10 +2,29 @@
 
 from dataclasses import dataclass, field
 
-from django.db.models import F, QuerySet
+from django.db.models import Exists, F, QuerySet
 
-from checkins.models import Alert, CheckIn, GridWorker
-from healthcode import regions, tokens
+from checkins.models import Alert, CheckIn, Device, GridWorker
+from healthcode import regions, rowcache, tokens
+from healthcode.models import Resident
+from vaccination.selectors import Vaccination, vaccination_columns
+
+
+def device_key(key_hash: str) -> str:
+    return f"door:device:{key_hash}"
+
+
+def device_by_key_hash(key_hash: str) -> Device | None:
+    """The scan device with this key (and its venue), from the row cache: every gate scan reads
+    it. Dropped when the device (a revocation) or its venue is saved."""
+    return rowcache.cached(
+        device_key(key_hash),
+        lambda: Device.objects.select_related("venue").filter(key_hash=key_hash).first(),
+    )
+
+
+def forget_devices(key_hashes: list[str]) -> None:
+    rowcache.forget(*(device_key(h) for h in key_hashes))
 
 
 def alerts_for_grid_worker(*, grid_worker: GridWorker) -> QuerySet[Alert]:
@@ -75,6 +94,31 @@ def checkins_for_venue(*, venue, day) -> QuerySet[CheckIn]:
         .select_related("resident")
         .order_by("-checked_in_at")
     )
+
+
+def token_used_elsewhere_column(*, resident, token: str, venue, now) -> Exists:
+    """``token_used_elsewhere`` as a column another query can carry (the door asks it in the
+    same round trip as it locks the person's code)."""
+    return Exists(
+        CheckIn.objects.filter(
+            resident_id=resident.pk,
+            token_digest=tokens.digest(token),
+            checked_in_at__gt=now - tokens.lifetime(),
+        ).exclude(venue_id=venue.pk)
+    )
+
+
+def door_preview_facts(*, resident, token: str, venue, now) -> tuple[bool, Vaccination]:
+    """For the inspector's preview, in one query: whether this token (if any: a paper code
+    has none) checked its holder in at another venue, and the person's doses."""
+    columns = vaccination_columns(resident=resident)
+    if token:
+        columns["used_elsewhere"] = token_used_elsewhere_column(
+            resident=resident, token=token, venue=venue, now=now
+        )
+    row = Resident.objects.filter(pk=resident.pk).values(**columns).get()
+    vaccination = Vaccination(row["vaccination_doses"] or 0, row["vaccination_last_date"])
+    return bool(row.get("used_elsewhere")), vaccination
 
 
 def token_used_elsewhere(*, resident, token: str, venue, now) -> bool:

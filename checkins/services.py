@@ -27,7 +27,7 @@ from healthcode import engine, regions, tokens
 from healthcode.errors import DomainError
 from healthcode.models import HealthCode, Resident
 from healthcode.selectors import status_as_of
-from vaccination.selectors import Vaccination, vaccination_of
+from vaccination.selectors import Vaccination, vaccination_columns, vaccination_from_columns
 from venues.models import EntryRule, Venue
 
 # Which stopped check-ins raise which alert. A person stopped for lack of vaccination
@@ -143,9 +143,18 @@ def _checkin_record(
     client_id: uuid.UUID | None,
 ) -> tuple[CheckIn, bool]:
     with transaction.atomic():
-        code = HealthCode.objects.select_for_update().get(resident=resident)
+        # The person's code, locked, carrying their doses (one round trip). The token check
+        # is NOT carried here: a subquery of the locking statement reads the snapshot from
+        # before it waited for the lock, so it would miss the check-in a concurrent scan of
+        # the same token at another venue committed meanwhile; asked after, it sees it.
+        code = (
+            HealthCode.objects.select_for_update(of=("self",))
+            .annotate(**vaccination_columns(resident=resident))
+            .get(resident=resident)
+        )
         if token:
             token_refuse_if_used_elsewhere(resident=resident, token=token, venue=venue, now=now)
+        vaccination = vaccination_from_columns(code)
         latest = _latest_stay(resident=resident, now=now)
         repeat = _repeat_of(latest, venue=venue, now=now)
         # At ``now``: for a confirmation made offline and sent later, the status of then.
@@ -157,7 +166,6 @@ def _checkin_record(
             repeat.helper_id,
         ) == (method, band, code.colour, helper.pk if helper else None):
             return repeat, False
-        vaccination = vaccination_of(resident=resident)
         decision = door_decision(
             code=code,
             venue=venue,

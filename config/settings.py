@@ -344,6 +344,16 @@ if STAFF_SESSION_HOURS * 3600 > 1209600:  # Django's SESSION_COOKIE_AGE, two wee
         "STAFF_SESSION_HOURS must not exceed 336: staff sessions may not outlive residents'."
     )
 
+# --- The door under load (issue 13) --------------------------------------------------------
+# Sessions are read from the cache, kept in the database (healthcode/sessions.py): a signed-in
+# request costs no session query. A log-out deletes the cached copy first; a cached copy lives
+# at most SESSION_CACHE_SECONDS. With Redis down, sessions are read from the database.
+SESSION_ENGINE = "healthcode.sessions"
+SESSION_CACHE_SECONDS = env_int("SESSION_CACHE_SECONDS", 600, minimum=1)
+# Venue and scan-device rows the door reads on every scan are cached this long and dropped the
+# moment they change (venues.selectors, checkins.selectors; post_save/post_delete and commit).
+DOOR_ROW_CACHE_SECONDS = env_int("DOOR_ROW_CACHE_SECONDS", 300, minimum=1)
+
 # --- Health codes ---------------------------------------------------------------------------
 # The QR on a phone is a signed token valid for this many seconds; the page fetches a fresh
 # one every HEALTHCODE_TOKEN_REFRESH_SECONDS, so a screenshot or forwarded picture goes stale.

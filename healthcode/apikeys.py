@@ -61,17 +61,21 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         wait = guard.blocked_for(request)
         if wait is not None:  # even a right key: the IP is guessing
             raise TooManyAttempts(wait=wait, message=KEY_FAILURE_MESSAGE)
-        row = (
-            self.model.objects.select_related(*self.select_related)
-            .filter(key_hash=hash_key(header[1]))
-            .first()
-        )
+        row = self.find(hash_key(header[1]))
         if row is None:
             guard.record_failure()
             raise exceptions.AuthenticationFailed(self.invalid_message)
         if row.is_revoked:
             raise exceptions.AuthenticationFailed(self.revoked_message)
         return MachineClient(row), row
+
+    def find(self, key_hash: str) -> "ApiKey | None":
+        """The key row with this hash (a subclass may read it from a cache)."""
+        return (
+            self.model.objects.select_related(*self.select_related)
+            .filter(key_hash=key_hash)
+            .first()
+        )
 
     def authenticate_header(self, request):
         return self.keyword

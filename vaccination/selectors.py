@@ -4,7 +4,7 @@ a person's status and for the door's decision."""
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Subquery
 from django.utils.translation import gettext as _
 
 from healthcode.models import Resident
@@ -55,6 +55,28 @@ def vaccination_of(*, resident: Resident) -> Vaccination:
         id_number=resident.id_number, id_type=resident.id_type, name=resident.name
     ).aggregate(doses=Count("dose_number", distinct=True), last_date=Max("vaccinated_on"))
     return Vaccination(found["doses"] or 0, found["last_date"])
+
+
+def vaccination_columns(*, resident: Resident) -> dict:
+    """``vaccination_of`` as two columns another query can carry (``vaccination_doses``,
+    ``vaccination_last_date``): the door reads the doses in the same round trip as the
+    person's code (``vaccination_from_columns`` reads them back)."""
+    doses = Dose.objects.filter(
+        id_number=resident.id_number, id_type=resident.id_type, name=resident.name
+    ).order_by()
+    grouped = doses.values("id_number")  # one group: the person's doses
+    return {
+        "vaccination_doses": Subquery(
+            grouped.annotate(n=Count("dose_number", distinct=True)).values("n")[:1]
+        ),
+        "vaccination_last_date": Subquery(
+            grouped.annotate(last=Max("vaccinated_on")).values("last")[:1]
+        ),
+    }
+
+
+def vaccination_from_columns(row) -> Vaccination:
+    return Vaccination(row.vaccination_doses or 0, row.vaccination_last_date)
 
 
 def vaccination_line(*, resident: Resident) -> str:

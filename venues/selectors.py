@@ -4,7 +4,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from healthcode import regions
+from healthcode import regions, rowcache
 from healthcode.errors import DomainError
 from healthcode.models import HealthOfficer
 from venues import codes
@@ -27,12 +27,54 @@ def venue_from_code(code: str) -> Venue:
         parsed = codes.read(code)
     except codes.VenueCodeInvalid:
         raise VenueCodeRefused(INVALID) from None
-    venue = Venue.objects.filter(public_id=parsed.public_id).first()
+    venue = venue_by_public_id(parsed.public_id)
     if venue is None:
         raise VenueCodeRefused(INVALID)
     if parsed.version != venue.poster_version:
         raise VenueCodeRefused(REVOKED)
     return venue
+
+
+def venue_key(public_id) -> str:
+    return f"door:venue:{public_id}"
+
+
+def inspector_key(user_id: int, venue_id: int) -> str:
+    return f"door:inspects:{user_id}:{venue_id}"
+
+
+def venue_by_public_id(public_id) -> Venue | None:
+    """The venue a poster names, from the row cache (every self-scan reads it; dropped when
+    the venue is saved: a new poster version, an approval or a rejection is seen at once)."""
+    return rowcache.cached(
+        venue_key(public_id), lambda: Venue.objects.filter(public_id=public_id).first()
+    )
+
+
+def venue_inspected(*, user_id: int, venue_id: int) -> Venue | None:
+    """The venue if this user is bound to it as an inspector, else None; from the row cache
+    (dropped when the binding or the venue changes: an unbound inspector is refused at once)."""
+
+    def load():
+        link = (
+            VenueInspector.objects.select_related("venue")
+            .filter(user_id=user_id, venue_id=venue_id)
+            .first()
+        )
+        return link.venue if link else None
+
+    return rowcache.cached(inspector_key(user_id, venue_id), load)
+
+
+def forget_venue(venue: Venue) -> None:
+    """Drop the cached copies of ``venue``: by its poster's id, and in its inspectors' bindings
+    (post_save and post_delete of Venue; one query for the inspectors)."""
+    users = VenueInspector.objects.filter(venue_id=venue.pk).values_list("user_id", flat=True)
+    rowcache.forget(venue_key(venue.public_id), *(inspector_key(u, venue.pk) for u in users))
+
+
+def forget_binding(link: VenueInspector) -> None:
+    rowcache.forget(inspector_key(link.user_id, link.venue_id))
 
 
 def venues_inspected_by(*, user) -> list[Venue]:

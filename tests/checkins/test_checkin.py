@@ -187,13 +187,13 @@ def test_checkin_query_count(resident, policy_72, django_assert_num_queries):
     venue = make_venue()
     give_test(resident, 10)
     # 1 SAVEPOINT (the service's transaction, nested in the test's)
-    # 2 the health code, locked (SELECT … FOR UPDATE; current, so no recompute)
-    # 3 the same person's check-in at this venue in the last 10 minutes (none)
-    # 4 the person's doses (count and last date; dose_identity index): the door's vaccination
-    #   rule and the line the result page shows, kept on the check-in
-    # 5 INSERT the check-in
-    # 6 RELEASE SAVEPOINT
-    with django_assert_num_queries(6):
+    # 2 the health code, locked (SELECT … FOR UPDATE OF the code row; current, so no
+    #   recompute), carrying the person's doses (count and last date, dose_identity index:
+    #   the door's vaccination rule and the line the result page shows, kept on the check-in)
+    # 3 the person's latest check-in in the last 24 h (none): what a scan repeats or ends
+    # 4 INSERT the check-in
+    # 5 RELEASE SAVEPOINT
+    with django_assert_num_queries(5):
         checkin_record(resident=resident, venue=venue, method="self_scan")
 
 
