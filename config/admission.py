@@ -2,9 +2,12 @@
 
 Every request is put in a priority class by its path, before anything else reads it:
 
-- ``door``: what a person at a door waits on — the resident's check-in (``/v/<code>``), the
-  code page and its QR, code refresh (``/api/v1/me/code``), the device's, the inspector's and
-  the API's verify, the inspector's page and confirm, the public keys;
+- ``code``: showing one's code — the code page, its QR and code refresh (``/api/v1/me/code``).
+  First of all: nothing at a door works without a code on the screen, and it is the cheapest
+  door request (one read);
+- ``door``: the rest of what a person at a door waits on — the resident's check-in
+  (``/v/<code>`` and its result), the device's, the inspector's and the API's verify, the
+  inspector's page and confirm, the public keys;
 - ``extra``: what can wait minutes — CSV exports, posters and the paper code (PDF/PNG), the
   officers' workbench with its plots, history (records, itinerary), the API schema, the admin;
 - ``normal``: everything else (log-in, registration, appeals, uploads...);
@@ -12,8 +15,8 @@ Every request is put in a priority class by its path, before anything else reads
 
 Each web process admits at most ``ADMISSION_CAPACITY`` requests to run at once; an ordinary
 request only while fewer than ``ADMISSION_NORMAL_LIMIT`` ordinary ones run, an extra only
-while fewer than ``ADMISSION_EXTRA_LIMIT`` extras run, and neither while a door request waits.
-A door request that finds no free slot waits in line (at most ``ADMISSION_DOOR_QUEUE`` of them)
+while fewer than ``ADMISSION_EXTRA_LIMIT`` extras run, and none while a higher class waits.
+A code or door request that finds no free slot waits in line (``ADMISSION_DOOR_QUEUE`` each)
 for up to ``ADMISSION_DOOR_WAIT_MS``, ordinary ones likewise with their own knobs; an extra
 never waits. A request that cannot be admitted is refused at once: 503 with ``Retry-After``,
 a Chinese page, or the API's JSON error ``{"detail", "code": "overloaded"}``. Nothing has read
@@ -46,21 +49,22 @@ from django.utils.translation import gettext as _
 
 logger = logging.getLogger(__name__)
 
+CODE = "code"
 DOOR = "door"
 NORMAL = "normal"
 EXTRA = "extra"
 EXEMPT = "exempt"
 # Highest priority first: a class waits behind every class before it.
-PRIORITY = (DOOR, NORMAL, EXTRA)
+PRIORITY = (CODE, DOOR, NORMAL, EXTRA)
 
 # Prefix match on request.path_info; the first rule that matches decides. Exact paths end
 # with "$" semantics by being tested with ==; prefixes end with "/" or a partial name.
 _EXACT = {
     "/healthz": EXEMPT,
-    "/code/": DOOR,
-    "/code/qr.png": DOOR,
+    "/code/": CODE,
+    "/code/qr.png": CODE,
+    "/api/v1/me/code": CODE,
     "/inspect/": DOOR,
-    "/api/v1/me/code": DOOR,
     "/api/v1/codes/verify": DOOR,
     "/api/v1/devices/verify": DOOR,
     "/api/v1/inspect/verify": DOOR,
@@ -105,21 +109,25 @@ class Limits:
         return cls(
             capacity=capacity,
             running={
+                CODE: capacity,
                 DOOR: capacity,
                 NORMAL: min(settings.ADMISSION_NORMAL_LIMIT, capacity),
                 EXTRA: min(settings.ADMISSION_EXTRA_LIMIT, capacity),
             },
             queue={
+                CODE: settings.ADMISSION_DOOR_QUEUE,
                 DOOR: settings.ADMISSION_DOOR_QUEUE,
                 NORMAL: settings.ADMISSION_NORMAL_QUEUE,
                 EXTRA: 0,
             },
             wait={
+                CODE: settings.ADMISSION_DOOR_WAIT_MS / 1000,
                 DOOR: settings.ADMISSION_DOOR_WAIT_MS / 1000,
                 NORMAL: settings.ADMISSION_NORMAL_WAIT_MS / 1000,
                 EXTRA: 0.0,
             },
             retry_after={
+                CODE: settings.ADMISSION_RETRY_AFTER_SECONDS,
                 DOOR: settings.ADMISSION_RETRY_AFTER_SECONDS,
                 NORMAL: settings.ADMISSION_RETRY_AFTER_SECONDS,
                 EXTRA: settings.ADMISSION_EXTRA_RETRY_AFTER_SECONDS,
@@ -246,7 +254,7 @@ def refusal(request, klass: str) -> HttpResponse:
             json_dumps_params={"ensure_ascii": False},
         )
     else:
-        reload = klass == DOOR and request.method == "GET"  # the code page reloads itself
+        reload = klass in (CODE, DOOR) and request.method == "GET"  # the code page reloads itself
         body = _busy_page(translation.get_language(), retry_after, reload)
         response = HttpResponse(body, status=503, content_type="text/html; charset=utf-8")
     response["Retry-After"] = str(retry_after)

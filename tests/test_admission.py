@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from checkins.models import CheckIn
 from config import admission
-from config.admission import DOOR, EXEMPT, EXTRA, NORMAL, Gate, Limits, classify
+from config.admission import CODE, DOOR, EXEMPT, EXTRA, NORMAL, Gate, Limits, classify
 from tests.factories import make_venue
 from venues import codes
 
@@ -17,10 +17,10 @@ from venues import codes
 def limits(**overrides) -> Limits:
     values = {
         "capacity": 2,
-        "running": {DOOR: 2, NORMAL: 2, EXTRA: 1},
-        "queue": {DOOR: 2, NORMAL: 1, EXTRA: 0},
-        "wait": {DOOR: 5.0, NORMAL: 5.0, EXTRA: 0.0},
-        "retry_after": {DOOR: 2, NORMAL: 2, EXTRA: 30},
+        "running": {CODE: 2, DOOR: 2, NORMAL: 2, EXTRA: 1},
+        "queue": {CODE: 2, DOOR: 2, NORMAL: 1, EXTRA: 0},
+        "wait": {CODE: 5.0, DOOR: 5.0, NORMAL: 5.0, EXTRA: 0.0},
+        "retry_after": {CODE: 2, DOOR: 2, NORMAL: 2, EXTRA: 30},
     }
     values.update(overrides)
     return Limits(**values)
@@ -51,12 +51,13 @@ def _fresh_gate():
     ("path", "klass"),
     [
         ("/healthz", EXEMPT),
-        # The door: check-in (and its page and result), code page and QR, code refresh, verifies.
+        # Showing a code first: the code page, its QR, code refresh.
+        (reverse("healthcode:code"), CODE),
+        (reverse("healthcode:code-qr"), CODE),
+        (reverse("api-me-code"), CODE),
+        # The door: check-in (its page and result), the verifies, the inspector's page.
         ("/v/AbC-123_x", DOOR),
         ("/checkin/6f1c9a52-1111-4a7e-9c55-2d0f7d3f1a10/", DOOR),
-        (reverse("healthcode:code"), DOOR),
-        (reverse("healthcode:code-qr"), DOOR),
-        (reverse("api-me-code"), DOOR),
         (reverse("api-codes-verify"), DOOR),
         (reverse("api-devices-verify"), DOOR),
         (reverse("api-inspect-verify"), DOOR),
@@ -94,7 +95,7 @@ def test_the_settings_make_the_door_the_only_class_that_may_take_every_slot(sett
     settings.ADMISSION_NORMAL_LIMIT = 9  # capped at the capacity
     settings.ADMISSION_EXTRA_LIMIT = 1
     built = Limits.from_settings()
-    assert built.running == {DOOR: 3, NORMAL: 3, EXTRA: 1}
+    assert built.running == {CODE: 3, DOOR: 3, NORMAL: 3, EXTRA: 1}
     assert built.queue[EXTRA] == 0 and built.wait[EXTRA] == 0.0
 
 
@@ -108,7 +109,7 @@ def test_extras_run_up_to_their_limit_and_not_one_more():
     assert gate.enter(DOOR)  # ...but a door takes it
     gate.leave(EXTRA)
     assert gate.enter(EXTRA)
-    assert gate.running == {DOOR: 1, NORMAL: 0, EXTRA: 1}
+    assert gate.running == {CODE: 0, DOOR: 1, NORMAL: 0, EXTRA: 1}
 
 
 def test_a_full_process_refuses_an_extra_even_below_the_extras_limit():
@@ -119,7 +120,7 @@ def test_a_full_process_refuses_an_extra_even_below_the_extras_limit():
 
 
 def test_the_door_line_holds_exactly_its_length():
-    gate = Gate(limits(queue={DOOR: 2, NORMAL: 0, EXTRA: 0}))
+    gate = Gate(limits(queue={CODE: 2, DOOR: 2, NORMAL: 0, EXTRA: 0}))
     assert gate.enter(DOOR) and gate.enter(DOOR)  # capacity 2: full
     results = []
     waiters = [enter_in_thread(gate, DOOR, results) for _ in range(2)]
@@ -136,14 +137,14 @@ def test_the_door_line_holds_exactly_its_length():
 
 
 def test_a_class_with_no_line_is_refused_when_full():
-    gate = Gate(limits(queue={DOOR: 0, NORMAL: 0, EXTRA: 0}))
+    gate = Gate(limits(queue={CODE: 0, DOOR: 0, NORMAL: 0, EXTRA: 0}))
     assert gate.enter(DOOR) and gate.enter(DOOR)
     assert not gate.enter(DOOR) and not gate.enter(NORMAL)
-    assert gate.refused == {DOOR: 1, NORMAL: 1, EXTRA: 0}
+    assert gate.refused == {CODE: 0, DOOR: 1, NORMAL: 1, EXTRA: 0}
 
 
 def test_a_freed_slot_goes_to_the_door_before_an_ordinary_request_that_waited_longer():
-    gate = Gate(limits(capacity=1, running={DOOR: 1, NORMAL: 1, EXTRA: 1}))
+    gate = Gate(limits(capacity=1, running={CODE: 1, DOOR: 1, NORMAL: 1, EXTRA: 1}))
     assert gate.enter(DOOR)
     results = []
     normal = enter_in_thread(gate, NORMAL, results)
@@ -159,8 +160,24 @@ def test_a_freed_slot_goes_to_the_door_before_an_ordinary_request_that_waited_lo
     assert results == [(DOOR, True), (NORMAL, True)]
 
 
+def test_a_freed_slot_goes_to_showing_a_code_before_a_check_in():
+    gate = Gate(limits(capacity=1, running={CODE: 1, DOOR: 1, NORMAL: 1, EXTRA: 1}))
+    assert gate.enter(NORMAL)
+    results = []
+    door = enter_in_thread(gate, DOOR, results)
+    wait_until(lambda: gate.waiting[DOOR] == 1)
+    code = enter_in_thread(gate, CODE, results)
+    wait_until(lambda: gate.waiting[CODE] == 1)
+    gate.leave(NORMAL)
+    code.join(5)
+    assert results == [(CODE, True)] and gate.waiting[DOOR] == 1
+    gate.leave(CODE)
+    door.join(5)
+    assert results == [(CODE, True), (DOOR, True)]
+
+
 def test_an_ordinary_request_does_not_pass_a_waiting_door_to_a_free_slot():
-    gate = Gate(limits(capacity=2, running={DOOR: 2, NORMAL: 2, EXTRA: 1}))
+    gate = Gate(limits(capacity=2, running={CODE: 2, DOOR: 2, NORMAL: 2, EXTRA: 1}))
     gate.waiting[DOOR] = 1  # a door request is in line (as if between wake-ups)
     assert not gate._may_run(NORMAL) and not gate._may_run(EXTRA)
     assert gate._may_run(DOOR)
@@ -168,7 +185,7 @@ def test_an_ordinary_request_does_not_pass_a_waiting_door_to_a_free_slot():
 
 # --- The waiting budget, from the queue stamp ------------------------------------------------
 def test_a_request_that_already_queued_its_whole_budget_is_refused_without_waiting():
-    gate = Gate(limits(wait={DOOR: 0.2, NORMAL: 0.2, EXTRA: 0.0}))
+    gate = Gate(limits(wait={CODE: 0.2, DOOR: 0.2, NORMAL: 0.2, EXTRA: 0.0}))
     assert gate.enter(DOOR) and gate.enter(DOOR)
     started = time.monotonic()
     assert not gate.enter(DOOR, queued=0.2)  # exactly the budget: no time left
@@ -177,7 +194,7 @@ def test_a_request_that_already_queued_its_whole_budget_is_refused_without_waiti
 
 
 def test_a_request_with_budget_left_waits_for_the_rest_of_it_and_no_longer():
-    gate = Gate(limits(wait={DOOR: 0.3, NORMAL: 0.3, EXTRA: 0.0}))
+    gate = Gate(limits(wait={CODE: 0.3, DOOR: 0.3, NORMAL: 0.3, EXTRA: 0.0}))
     assert gate.enter(DOOR) and gate.enter(DOOR)
     started = time.monotonic()
     assert not gate.enter(DOOR, queued=0.2)  # 0.1 s left of 0.3
@@ -187,7 +204,7 @@ def test_a_request_with_budget_left_waits_for_the_rest_of_it_and_no_longer():
 
 
 def test_a_waiting_request_is_admitted_when_a_slot_frees_within_its_budget():
-    gate = Gate(limits(wait={DOOR: 2.0, NORMAL: 2.0, EXTRA: 0.0}))
+    gate = Gate(limits(wait={CODE: 2.0, DOOR: 2.0, NORMAL: 2.0, EXTRA: 0.0}))
     assert gate.enter(DOOR) and gate.enter(DOOR)
     threading.Timer(0.1, gate.leave, args=[DOOR]).start()
     started = time.monotonic()
@@ -197,7 +214,7 @@ def test_a_waiting_request_is_admitted_when_a_slot_frees_within_its_budget():
 
 def test_refusals_are_logged_as_counts_at_most_every_ten_seconds(caplog):
     now = [100.0]
-    gate = Gate(limits(queue={DOOR: 0, NORMAL: 0, EXTRA: 0}), clock=lambda: now[0])
+    gate = Gate(limits(queue={CODE: 0, DOOR: 0, NORMAL: 0, EXTRA: 0}), clock=lambda: now[0])
     assert gate.enter(DOOR) and gate.enter(DOOR)
     caplog.set_level("WARNING", logger="config.admission")
     now[0] = 109.999
@@ -260,9 +277,9 @@ def test_a_shed_api_request_gets_the_json_error_shape(client, resident, settings
     assert response["Retry-After"] == "30"
     assert response["Content-Type"] == "application/json"
     assert response.json() == {"detail": "当前访问人数过多，请 30 秒后重试。", "code": "overloaded"}
-    door = client.get(reverse("api-me-code"))
-    assert door.status_code == 503 and door["Retry-After"] == "2"
-    assert door.json()["code"] == "overloaded"
+    code = client.get(reverse("api-me-code"))
+    assert code.status_code == 503 and code["Retry-After"] == "2"
+    assert code.json()["code"] == "overloaded"
 
 
 @pytest.mark.django_db
@@ -279,18 +296,18 @@ def test_a_refused_checkin_reads_and_writes_nothing(
         response = client.post(url)
     assert response.status_code == 503
     assert not CheckIn.objects.exists()
-    assert gate.running == {DOOR: 2, NORMAL: 0, EXTRA: 0}  # the refusal held no slot
+    assert gate.running == {CODE: 0, DOOR: 2, NORMAL: 0, EXTRA: 0}  # the refusal held no slot
     gate.leave(DOOR)
     assert client.post(url).status_code == 302  # with a slot free, it records
     assert CheckIn.objects.count() == 1
-    assert gate.running == {DOOR: 1, NORMAL: 0, EXTRA: 0}  # and gave its slot back
+    assert gate.running == {CODE: 0, DOOR: 1, NORMAL: 0, EXTRA: 0}  # and gave its slot back
 
 
 @pytest.mark.django_db
 def test_health_checks_are_never_shed(client, settings):
     gate = fill(settings)
     assert client.get("/healthz").status_code == 200
-    assert gate.refused == {DOOR: 0, NORMAL: 0, EXTRA: 0}
+    assert gate.refused == {CODE: 0, DOOR: 0, NORMAL: 0, EXTRA: 0}
 
 
 @pytest.mark.django_db
@@ -299,7 +316,7 @@ def test_a_failing_view_gives_its_slot_back(client, settings):
     gate = admission.current_gate()
     client.raise_request_exception = False
     assert client.get("/api/v1/no-such-thing").status_code == 404
-    assert gate.running == {DOOR: 0, NORMAL: 0, EXTRA: 0}
+    assert gate.running == {CODE: 0, DOOR: 0, NORMAL: 0, EXTRA: 0}
 
 
 @pytest.mark.django_db

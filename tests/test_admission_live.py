@@ -36,7 +36,7 @@ def test_under_a_surge_extras_are_refused_while_door_requests_pass(live_server, 
     client = Client()
     client.force_login(resident.user)
     cookie = client.cookies["sessionid"].value
-    door = live_server.url + reverse("api-me-code")
+    door = live_server.url + reverse("api-me-code")  # showing a code, the first class
     extras = [live_server.url + reverse(name) for name in ("records:record", "api-me-record")]
     assert fetch(door, cookie)[0] == 200 and fetch(extras[0], cookie)[0] == 200  # warm
 
@@ -64,6 +64,6 @@ def test_under_a_surge_extras_are_refused_while_door_requests_pass(live_server, 
         thread.join(10)
     assert [status for status, _r, _t in results["door"]] == [200] * 6
     assert min(elapsed for _s, _r, elapsed in results["door"]) >= 0.2  # they did wait
-    assert gate.running == {"door": 0, "normal": 0, "extra": 0}
-    assert gate.waiting == {"door": 0, "normal": 0, "extra": 0}
+    assert gate.running == {"code": 0, "door": 0, "normal": 0, "extra": 0}
+    assert gate.waiting == {"code": 0, "door": 0, "normal": 0, "extra": 0}
     admission._gate = None
