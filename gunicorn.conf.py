@@ -15,7 +15,9 @@ import os
 bind = "0.0.0.0:8000"
 workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
 worker_class = "config.gunicorn_worker.QueueStampThreadWorker"
-threads = int(os.environ.get("GUNICORN_THREADS", "8"))
+# More than ADMISSION_CAPACITY plus every admission line (config/settings.py), so a thread is
+# always free to refuse a request at once.
+threads = int(os.environ.get("GUNICORN_THREADS", "16"))
 # Connections beyond this per worker wait in the listen backlog; kept small enough that the
 # line stays inside the process (threads) and the kernel's (backlog), not in gunicorn's poller.
 worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS", "200"))

@@ -72,6 +72,9 @@ CLASS = {
     "healthz": "exempt",
 }
 CODE_DISPLAY = ("code_refresh", "code_page")
+# A kept-alive connection idle longer than this is not reused: gunicorn closes it after its
+# keepalive (2 s), and a request sent as it closes would fail for the client's sake alone.
+KEEPALIVE_REUSE_SECONDS = 1.0
 
 
 class Load:
@@ -164,7 +167,12 @@ class Generator:
     async def one(self, kind: str, payload: bytes, due: float, results: list):
         loop = asyncio.get_running_loop()
         async with self.slots:
-            conn = self.idle.pop() if self.idle else None
+            conn = None
+            while self.idle and conn is None:
+                conn, idle_since = self.idle.pop()
+                if loop.time() - idle_since > KEEPALIVE_REUSE_SECONDS:
+                    conn[1].close()  # gunicorn may be closing it (keepalive 2 s): not reused
+                    conn = None
             try:
                 if conn is None:
                     conn = await asyncio.open_connection("127.0.0.1", PORT)
@@ -178,7 +186,7 @@ class Generator:
                 outcome, keep = "error", False
             if conn is not None:
                 if keep:
-                    self.idle.append(conn)
+                    self.idle.append((conn, loop.time()))
                 else:
                     conn[1].close()
         results.append((kind, outcome, loop.time() - due))
@@ -201,7 +209,7 @@ class Generator:
 
     def close(self):
         while self.idle:
-            self.idle.pop()[1].close()
+            self.idle.pop()[0][1].close()
 
 
 def pct(values: list, p: float) -> float | None:

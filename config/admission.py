@@ -137,10 +137,16 @@ class Limits:
 
 class Gate:
     """One process's slots and lines. ``enter`` returns True when the request may run (the
-    caller must then ``leave``), False when it is refused; it waits only while it may still
-    be admitted within its class's budget."""
+    caller must then ``leave`` with how long it ran), False when it is refused.
+
+    A request joins a line only if it is likely to get a slot within what is left of its
+    budget: its place in line (behind every request of its class or a higher one) times the
+    recent mean time a request holds a slot, over the slots. Otherwise it is refused at once,
+    so refusals stay fast (a refusal after waiting out the budget is the rare exception)."""
 
     LOG_EVERY_SECONDS = 10.0
+    # Weight of the newest request in the mean slot time: about the last ten requests.
+    SMOOTHING = 0.1
 
     def __init__(self, limits: Limits, *, clock=time.monotonic):
         self.limits = limits
@@ -149,7 +155,12 @@ class Gate:
         self.running = dict.fromkeys(PRIORITY, 0)
         self.waiting = dict.fromkeys(PRIORITY, 0)
         self.refused = dict.fromkeys(PRIORITY, 0)
+        self.slot_seconds = 0.0  # mean time a request holds a slot; 0 until one has
         self._logged_at = clock()
+
+    def _expected_wait(self, klass: str) -> float:
+        ahead = sum(self.waiting[c] for c in PRIORITY[: PRIORITY.index(klass) + 1])
+        return (ahead + 1) * self.slot_seconds / self.limits.capacity
 
     def _may_run(self, klass: str) -> bool:
         if sum(self.running.values()) >= self.limits.capacity:
@@ -167,9 +178,14 @@ class Gate:
             if self._may_run(klass):
                 self.running[klass] += 1
                 return True
-            deadline = self.clock() + self.limits.wait[klass] - queued
-            if self.waiting[klass] >= self.limits.queue[klass] or deadline <= self.clock():
+            left = self.limits.wait[klass] - queued
+            if (
+                self.waiting[klass] >= self.limits.queue[klass]
+                or left <= 0
+                or self._expected_wait(klass) > left
+            ):
                 return self._refuse(klass)
+            deadline = self.clock() + left
             self.waiting[klass] += 1
             try:
                 while True:
@@ -185,9 +201,10 @@ class Gate:
                 # Our leaving the line may free a slot for a lower class.
                 self._cond.notify_all()
 
-    def leave(self, klass: str) -> None:
+    def leave(self, klass: str, seconds: float) -> None:
         with self._cond:
             self.running[klass] -= 1
+            self.slot_seconds += self.SMOOTHING * (seconds - self.slot_seconds)
             self._cond.notify_all()
 
     def _refuse(self, klass: str) -> bool:
@@ -297,9 +314,10 @@ class AdmissionMiddleware:
         gate = current_gate()
         if not gate.enter(klass, queued=queued()):
             return refusal(request, klass)
+        started = time.monotonic()
         try:
             return self.get_response(request)
         finally:
             # The slot covers the whole work: exports and posters are built in their views,
             # not streamed (only an appeal's photo is, a file read, in the normal class).
-            gate.leave(klass)
+            gate.leave(klass, time.monotonic() - started)

@@ -454,16 +454,17 @@ if any(
 # Per web process: requests running at once (gunicorn.conf.py gives each process more threads
 # than this, so the rest wait here, door first, where they can be counted and refused).
 ADMISSION_ENABLED = env_bool("ADMISSION_ENABLED", True)
-ADMISSION_CAPACITY = env_int("ADMISSION_CAPACITY", 2, minimum=1)
+ADMISSION_CAPACITY = env_int("ADMISSION_CAPACITY", 4, minimum=1)
 # Of those, at most this many ordinary requests and this many extras (exports, posters,
 # plots, history, admin); a door request may take every slot.
-ADMISSION_NORMAL_LIMIT = env_int("ADMISSION_NORMAL_LIMIT", 2, minimum=1)
+ADMISSION_NORMAL_LIMIT = env_int("ADMISSION_NORMAL_LIMIT", 3, minimum=1)
 ADMISSION_EXTRA_LIMIT = env_int("ADMISSION_EXTRA_LIMIT", 1, minimum=1)
-# Door and ordinary requests finding no free slot wait in line, at most this many per process
-# and this long (counted from when gunicorn queued them); extras never wait. A full line
-# refuses at once, which keeps refusals fast: a door request's wait is bounded by the line's
-# length times a door request's time, far under the budget.
-ADMISSION_DOOR_QUEUE = env_int("ADMISSION_DOOR_QUEUE", 6, minimum=0)
+# Code, door and ordinary requests finding no free slot wait in line, at most this many per
+# class and process and this long (counted from when gunicorn queued them); extras never wait.
+# A full line refuses at once, and so does a request unlikely to get a slot in time, which
+# keeps refusals fast. gunicorn's threads must outnumber the slots plus every line
+# (4 + 4 + 4 + 2 = 14 < GUNICORN_THREADS 16), or requests would wait unseen for a thread.
+ADMISSION_DOOR_QUEUE = env_int("ADMISSION_DOOR_QUEUE", 4, minimum=0)
 ADMISSION_NORMAL_QUEUE = env_int("ADMISSION_NORMAL_QUEUE", 2, minimum=0)
 ADMISSION_DOOR_WAIT_MS = env_int("ADMISSION_DOOR_WAIT_MS", 1000, minimum=0)
 ADMISSION_NORMAL_WAIT_MS = env_int("ADMISSION_NORMAL_WAIT_MS", 300, minimum=0)

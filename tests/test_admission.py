@@ -107,7 +107,7 @@ def test_extras_run_up_to_their_limit_and_not_one_more():
     assert not gate.enter(EXTRA)  # the one free slot is not for a second extra
     assert time.monotonic() - started < 0.05  # refused at once, never waits
     assert gate.enter(DOOR)  # ...but a door takes it
-    gate.leave(EXTRA)
+    gate.leave(EXTRA, 0.0)
     assert gate.enter(EXTRA)
     assert gate.running == {CODE: 0, DOOR: 1, NORMAL: 0, EXTRA: 1}
 
@@ -128,8 +128,8 @@ def test_the_door_line_holds_exactly_its_length():
     started = time.monotonic()
     assert not gate.enter(DOOR)  # the third in line is refused at once
     assert time.monotonic() - started < 0.05
-    gate.leave(DOOR)
-    gate.leave(DOOR)
+    gate.leave(DOOR, 0.0)
+    gate.leave(DOOR, 0.0)
     for waiter in waiters:
         waiter.join(5)
     assert results == [(DOOR, True), (DOOR, True)]
@@ -151,11 +151,11 @@ def test_a_freed_slot_goes_to_the_door_before_an_ordinary_request_that_waited_lo
     wait_until(lambda: gate.waiting[NORMAL] == 1)
     door = enter_in_thread(gate, DOOR, results)
     wait_until(lambda: gate.waiting[DOOR] == 1)
-    gate.leave(DOOR)
+    gate.leave(DOOR, 0.0)
     door.join(5)
     assert results == [(DOOR, True)]
     assert gate.waiting[NORMAL] == 1  # still in line behind the door
-    gate.leave(DOOR)
+    gate.leave(DOOR, 0.0)
     normal.join(5)
     assert results == [(DOOR, True), (NORMAL, True)]
 
@@ -168,10 +168,10 @@ def test_a_freed_slot_goes_to_showing_a_code_before_a_check_in():
     wait_until(lambda: gate.waiting[DOOR] == 1)
     code = enter_in_thread(gate, CODE, results)
     wait_until(lambda: gate.waiting[CODE] == 1)
-    gate.leave(NORMAL)
+    gate.leave(NORMAL, 0.0)
     code.join(5)
     assert results == [(CODE, True)] and gate.waiting[DOOR] == 1
-    gate.leave(CODE)
+    gate.leave(CODE, 0.0)
     door.join(5)
     assert results == [(CODE, True), (DOOR, True)]
 
@@ -206,10 +206,39 @@ def test_a_request_with_budget_left_waits_for_the_rest_of_it_and_no_longer():
 def test_a_waiting_request_is_admitted_when_a_slot_frees_within_its_budget():
     gate = Gate(limits(wait={CODE: 2.0, DOOR: 2.0, NORMAL: 2.0, EXTRA: 0.0}))
     assert gate.enter(DOOR) and gate.enter(DOOR)
-    threading.Timer(0.1, gate.leave, args=[DOOR]).start()
+    threading.Timer(0.1, gate.leave, args=[DOOR, 0.0]).start()
     started = time.monotonic()
     assert gate.enter(DOOR, queued=0.5)
     assert 0.08 <= time.monotonic() - started < 1.0
+
+
+def test_a_request_joins_the_line_only_if_a_slot_is_likely_within_its_budget():
+    wait = {CODE: 0.5, DOOR: 0.5, NORMAL: 0.5, EXTRA: 0.0}
+    gate = Gate(limits(queue={CODE: 9, DOOR: 9, NORMAL: 9, EXTRA: 0}, wait=wait))
+    assert gate.enter(DOOR) and gate.enter(DOOR)
+    gate.leave(DOOR, 10.0)  # the mean slot time is now 1 s (weight 0.1 from 0)
+    assert gate.slot_seconds == pytest.approx(1.0)
+    assert gate.enter(DOOR)  # full again
+    # First in line: a slot expected in 1 s / 2 slots = 0.5 s, exactly the budget: it waits.
+    results = []
+    first = enter_in_thread(gate, DOOR, results)
+    wait_until(lambda: gate.waiting[DOOR] == 1)
+    # Second in line: 1 s expected, over the budget: refused at once, never waits.
+    started = time.monotonic()
+    assert not gate.enter(DOOR)
+    # A code request ranks before the waiting door request: first in line, within budget...
+    code = enter_in_thread(gate, CODE, results)
+    wait_until(lambda: gate.waiting[CODE] == 1)
+    # ...an ordinary request would be third (1.5 s): refused at once.
+    assert not gate.enter(NORMAL)
+    assert time.monotonic() - started < 0.3  # both refusals without waiting
+    assert gate.waiting == {CODE: 1, DOOR: 1, NORMAL: 0, EXTRA: 0}
+    gate.leave(DOOR, 0.0)
+    code.join(5)
+    first.join(5)
+    assert results[0] == (CODE, True)  # the freed slot went to the code
+    assert results[1] == (DOOR, False)  # the door request's budget ran out
+    assert gate.refused == {CODE: 0, DOOR: 2, NORMAL: 1, EXTRA: 0}
 
 
 def test_refusals_are_logged_as_counts_at_most_every_ten_seconds(caplog):
@@ -297,7 +326,7 @@ def test_a_refused_checkin_reads_and_writes_nothing(
     assert response.status_code == 503
     assert not CheckIn.objects.exists()
     assert gate.running == {CODE: 0, DOOR: 2, NORMAL: 0, EXTRA: 0}  # the refusal held no slot
-    gate.leave(DOOR)
+    gate.leave(DOOR, 0.0)
     assert client.post(url).status_code == 302  # with a slot free, it records
     assert CheckIn.objects.count() == 1
     assert gate.running == {CODE: 0, DOOR: 1, NORMAL: 0, EXTRA: 0}  # and gave its slot back

@@ -59,7 +59,7 @@ def test_under_a_surge_extras_are_refused_while_door_requests_pass(live_server, 
     assert max(elapsed for _s, _r, elapsed in results["extra"]) < 1.0
     assert results["door"] == []
     time.sleep(0.2)
-    gate.leave(DOOR)  # the surge eases: the line is served, door first
+    gate.leave(DOOR, 0.0)  # the surge eases: the line is served, door first
     for thread in threads[:6]:
         thread.join(10)
     assert [status for status, _r, _t in results["door"]] == [200] * 6
