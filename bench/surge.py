@@ -6,7 +6,8 @@ so a slow server cannot slow the load down (wrk without -R is closed-loop and wo
 gunicorn with gunicorn.conf.py (gthread, the queue stamp) on PostgreSQL:
 
 1. a ramp of rates, each for --step seconds, up to the first rate that is not sustained (fewer
-   than 99 % of requests answered successfully, or code display p99 over 1 s); the last
+   than 99 % of code and door requests answered successfully, or code display p99 over 1 s);
+   the last
    sustained rate is R, the highest goodput seen in the ramp is the maximum;
 2. 3R for --seconds with admission control on, then (unless --no-baseline) 3R again with
    ADMISSION_ENABLED=0, the same server otherwise, as the baseline of the same run.
@@ -227,11 +228,13 @@ def summarise(results: list, *, rate: float, seconds: float) -> dict:
     code = [r for r in results if r[0] in CODE_DISPLAY]
     code_bad = [r for r in code if r[1] != 200]
     door_ok = [r[2] for r in ok if CLASS[r[0]] in ("code", "door")]
+    door_all = [r for r in results if CLASS[r[0]] in ("code", "door")]
     return {
         "offered_rps": round(rate, 1),
         "requests": len(results),
         "goodput_rps": round(len(ok) / seconds, 1),
         "success_share": round(len(ok) / max(1, len(results)), 4),
+        "door_success_share": round(len(door_ok) / max(1, len(door_all)), 4),
         "refused": len(refused),
         "refused_by_class": dict(Counter(CLASS[r[0]] for r in refused)),
         "refused_by_kind": dict(Counter(r[0] for r in refused)),
@@ -247,7 +250,8 @@ def summarise(results: list, *, rate: float, seconds: float) -> dict:
 
 
 def sustained(run: dict) -> bool:
-    return run["success_share"] >= 0.99 and (run["code_ok_p99_ms"] or 0) <= 1000
+    # Judged on the code and door classes: a shed extra is the design working, not a limit.
+    return run["door_success_share"] >= 0.99 and (run["code_ok_p99_ms"] or 0) <= 1000
 
 
 def start_server(workers: int, env: dict) -> subprocess.Popen:
