@@ -82,6 +82,9 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # After WhiteNoise, which answers static files itself: those stay cacheable.
     "config.middleware.NoStoreMiddleware",
+    # Before the session and every view: a request shed under a surge reads and writes
+    # nothing (config/admission.py; the ADMISSION_* block below).
+    "config.admission.AdmissionMiddleware",
     "config.middleware.BodySizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -456,6 +459,28 @@ if any(
     for public in (STATIC_ROOT, *STATICFILES_DIRS)
 ):
     raise ImproperlyConfigured("PRIVATE_UPLOAD_ROOT must not be under the static files.")
+
+# --- Admission control under a surge (config/admission.py; README "Under a surge") ---------
+# Per web process: requests running at once (gunicorn.conf.py gives each process more threads
+# than this, so the rest wait here, door first, where they can be counted and refused).
+ADMISSION_ENABLED = env_bool("ADMISSION_ENABLED", True)
+ADMISSION_CAPACITY = env_int("ADMISSION_CAPACITY", 4, minimum=1)
+# Of those, at most this many ordinary requests and this many extras (exports, posters,
+# plots, history, admin); a door request may take every slot.
+ADMISSION_NORMAL_LIMIT = env_int("ADMISSION_NORMAL_LIMIT", 3, minimum=1)
+ADMISSION_EXTRA_LIMIT = env_int("ADMISSION_EXTRA_LIMIT", 1, minimum=1)
+# Code, door and ordinary requests finding no free slot wait in line, at most this many per
+# class and process and this long (counted from when gunicorn queued them); extras never wait.
+# A full line refuses at once, and so does a request unlikely to get a slot in time, which
+# keeps refusals fast. gunicorn's threads must outnumber the slots plus every line
+# (4 + 4 + 4 + 2 = 14 < GUNICORN_THREADS 16), or requests would wait unseen for a thread.
+ADMISSION_DOOR_QUEUE = env_int("ADMISSION_DOOR_QUEUE", 4, minimum=0)
+ADMISSION_NORMAL_QUEUE = env_int("ADMISSION_NORMAL_QUEUE", 2, minimum=0)
+ADMISSION_DOOR_WAIT_MS = env_int("ADMISSION_DOOR_WAIT_MS", 1000, minimum=0)
+ADMISSION_NORMAL_WAIT_MS = env_int("ADMISSION_NORMAL_WAIT_MS", 300, minimum=0)
+# Retry-After (seconds) of a refusal: a door retries soon, an extra after the surge.
+ADMISSION_RETRY_AFTER_SECONDS = env_int("ADMISSION_RETRY_AFTER_SECONDS", 2, minimum=1)
+ADMISSION_EXTRA_RETRY_AFTER_SECONDS = env_int("ADMISSION_EXTRA_RETRY_AFTER_SECONDS", 30, minimum=1)
 
 # --- Request size ---------------------------------------------------------------------------
 # The largest request body accepted, in bytes (config.middleware.BodySizeLimitMiddleware
