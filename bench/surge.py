@@ -92,7 +92,7 @@ class Load:
 
     def request(self, i: int) -> tuple[str, bytes]:
         kind = self.schedule[i % 100]
-        token, session, csrf = self.people[self.next_person % len(self.people)]
+        token, session, csrf, _public_id = self.people[self.next_person % len(self.people)]
         self.next_person += 1
         cookie = f"sessionid={session}"
         if kind == "code_refresh":
@@ -374,11 +374,14 @@ def main():
     import django
 
     django.setup()
-    checkin_load.PEOPLE = args.people
     data = Path(tempfile.mkdtemp()) / "people.tsv"
-    device_key, venue_code = checkin_load.setup_data(data)
+    fill = checkin_load.setup_data(data, args.people)
     load = Load(
-        data, device_key, venue_code, session_for("19900000000"), session_for("19900000001")
+        data,
+        fill["device_key"],
+        fill["venue_code"],
+        session_for("19900000000"),
+        session_for("19900000001"),
     )
     env = {**os.environ, **ENV}
     started = time.time()
