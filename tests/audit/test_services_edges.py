@@ -249,3 +249,9 @@ def test_a_lookup_by_identity_finds_the_holder_of_that_document_only():
         id_type=other_type, id_number=resident.id_number, action="x", actor=officer
     )
     assert missed.subject is None and missed.subject_masked_id
+    # The number counts, not only the type: nobody holds this one.
+    nobody = services.audit_lookup_by_identity(
+        id_type=resident.id_type, id_number="110105199001019999", action="x", actor=officer
+    )
+    assert nobody.subject is None
+    assert nobody.subject_masked_id == masking.mask_id_number("110105199001019999")
