@@ -41,7 +41,7 @@ def test_one_open_appeal_per_reason_and_another_after_its_answer(yellow, officer
     fact = reason_fact(yellow)
     first = appeal_submit(resident=yellow, fact=fact, text="第一次申诉")
     error = refused(resident=yellow, fact=fact, text="第二次", photo=upload(image_bytes()))
-    assert (error.field, error.status) == ("fact", 409)
+    assert (error.field, error.status, error.code) == ("fact", 409, "duplicate")
     assert error.message == "这条原因已有一份处理中的申诉，请等待答复后再提交。"
     assert Appeal.objects.count() == 1 and stored_files(settings) == []
     # The database says so too, whatever a racing second request did.

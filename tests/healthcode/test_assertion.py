@@ -159,6 +159,16 @@ def test_well_signed_but_impossible_fields_are_malformed():
         assert problem(token, ISSUED) is TokenProblem.MALFORMED, hex(flags)
 
 
+def test_a_well_signed_name_that_is_not_utf8_is_malformed():
+    key = tokens.settings.HEALTHCODE_ASSERTION_KEY
+    good = record(issue())
+    name_at = tokens._HEAD.size
+    data = bytearray(good[:-64])
+    data[name_at] = 0xFF  # never a byte of UTF-8
+    token = token_of(data + key.sign(b"HC2" + bytes(data)))
+    assert problem(token, ISSUED) is TokenProblem.MALFORMED
+
+
 def test_key_rotation(settings):
     """A token signed with the previous key verifies while that key is listed, not after."""
     previous, current = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()

@@ -130,6 +130,22 @@ def test_nothing_is_malformed(token):
     assert problem(tokens.read, token, now=ISSUED) is TokenProblem.MALFORMED
 
 
+def test_a_token_of_the_right_letters_that_is_no_base64_is_malformed():
+    # 153 letters: the shape's length, but one more than a multiple of 4 (no base64 text is).
+    token = "HC2." + "A" * 153
+    assert problem(tokens.read, token, now=ISSUED) is TokenProblem.MALFORMED
+    assert problem(tokens.read_assertion, token, now=ISSUED) is TokenProblem.MALFORMED
+
+
+def test_a_token_with_an_empty_name_is_the_shortest_record_and_is_read():
+    status = tokens.Status(colour="green", masked_name="")
+    token = tokens.issue(public_id=PUBLIC_ID, now=ISSUED, status=status).token
+    text = token.removeprefix("HC2.")
+    assert len(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))) == 34 + 16 + 64
+    assert tokens.read(token, now=ISSUED) == PUBLIC_ID
+    assert tokens.read_assertion(token, now=ISSUED).masked_name == ""
+
+
 def test_each_problem_has_its_message():
     expected = {
         TokenProblem.MALFORMED: "无效码：不是本平台的健康码。",
