@@ -32,6 +32,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -332,36 +333,83 @@ def policy_switch(args) -> dict:
     from healthcode.tasks import recompute_due
     from nucleic.services import policy_create
 
-    lead = args.switch_lead or max(10.0, 5 + args.n / 40_000)
+    lead = args.switch_lead or 10 + args.n / 10_000
     effective = timezone.now() + dt.timedelta(seconds=lead)
     started = time.perf_counter()
     policy_create(group="general", window_hours=72, effective_from=effective)
     mark_s = time.perf_counter() - started
-    assert mark_s < lead, f"marking took {mark_s:.1f} s, past the {lead} s lead"
+    if mark_s >= lead:
+        print(f"marking took {mark_s:.1f} s, past the {lead:.0f} s lead", flush=True)
     time.sleep(max(0.0, (effective - timezone.now()).total_seconds()))
     started = time.perf_counter()
     recompute_due.apply_async()  # what beat sends each minute; the first after the instant
-    sweep_sent = timezone.now()
-    # Reads at the instant: a door's ensure_current recomputes a due code inline.
+    at = timezone.now()
+    # Meanwhile, doors read: a sample of 1,000 residents, each through ensure_current (which
+    # recomputes a due code inline), checked against the engine at the same instant.
     first = HealthCode.objects.order_by("resident_id").values_list("resident_id", flat=True)[0]
     sample = random.Random(14).sample(range(first, first + args.n), min(1000, args.n))
-    wrong = 0
-    for code in HealthCode.objects.select_related("resident").filter(resident_id__in=sample):
-        code = ensure_current(code, now=sweep_sent)
-        want = engine.evaluate(facts_for_residents([code.resident])[code.resident_id], sweep_sent)
-        if code.test != want.test.as_dict() or code.test["window_hours"] != 72:
-            wrong += 1
-    reads_s = time.perf_counter() - started
+    reads = {"wrong": 0, "times": []}
+
+    def door():
+        from django.db import connection
+
+        try:
+            for pk in sample:
+                began = time.perf_counter()
+                code = ensure_current(
+                    HealthCode.objects.select_related("resident").get(resident_id=pk), now=at
+                )
+                reads["times"].append(time.perf_counter() - began)
+                facts = facts_for_residents([code.resident])[pk]
+                if code.test != engine.evaluate(facts, at).test.as_dict():
+                    reads["wrong"] += 1
+                elif code.test["window_hours"] != 72:
+                    reads["wrong"] += 1
+        finally:
+            connection.close()
+
+    reader = threading.Thread(target=door)
+    reader.start()
     while HealthCode.objects.filter(review_at__lte=effective).exists():
         time.sleep(0.2)
     sweep_s = time.perf_counter() - started
+    reader.join()
+    times = sorted(reads["times"])
     return {
+        "switch_lead_s": lead,
         "switch_mark_s": round(mark_s, 2),
         "switch_reads_checked": len(sample),
-        "switch_reads_wrong": wrong,
-        "switch_reads_s": round(reads_s, 2),
+        "switch_reads_wrong": reads["wrong"],
+        "switch_read_median_ms": round(1000 * times[len(times) // 2], 1),
+        "switch_read_max_ms": round(1000 * times[-1], 1),
         "switch_sweep_done_s": round(sweep_s, 2),
     }
+
+
+def table_stats() -> dict:
+    """Sizes (MB) of the tables ingest and recompute touch, with their indexes, and the share
+    of their block reads served from shared_buffers since the clone."""
+    from django.db import connection
+
+    stats = {}
+    with connection.cursor() as cur:
+        cur.execute("SHOW shared_buffers")
+        stats["shared_buffers"] = cur.fetchone()[0]
+        for table in ("nucleic_sample", "healthcode_healthcode", "healthcode_resident"):
+            cur.execute(
+                "SELECT pg_relation_size(%s) / 1048576, pg_indexes_size(%s) / 1048576, "
+                "heap_blks_hit, heap_blks_read, idx_blks_hit, idx_blks_read "
+                "FROM pg_statio_user_tables WHERE relname = %s",
+                [table, table, table],
+            )
+            heap_mb, idx_mb, heap_hit, heap_read, idx_hit, idx_read = cur.fetchone()
+            stats[table] = {
+                "heap_mb": heap_mb,
+                "indexes_mb": idx_mb,
+                "heap_hit": round(heap_hit / max(1, heap_hit + heap_read), 3),
+                "index_hit": round(idx_hit / max(1, idx_hit + idx_read), 3),
+            }
+    return stats
 
 
 def main():
@@ -408,13 +456,16 @@ def main():
     with app.connection_for_write() as connection:
         connection.default_channel.queue_purge("recompute")
     # Phase 1: ingest alone; its recompute tasks wait in Redis (no worker yet).
-    started = time.perf_counter()
+    started, batch_s = time.perf_counter(), []
     for start in range(0, args.n, BATCH):
+        began = time.perf_counter()
         _batch, outcome = services.results_ingest(
             token=token, records=records[start : start + BATCH], content_type="bench"
         )
+        batch_s.append(time.perf_counter() - began)
         assert outcome.rejected == 0, outcome.errors[:3]
     ingest_s = time.perf_counter() - started
+    print(f"ingest done in {ingest_s:.1f} s", flush=True)
     # Phase 2: the worker drains the queued recomputes; wait until every status is current.
     worker = start_worker(args.workers)
     try:
@@ -443,6 +494,10 @@ def main():
         "recompute_s": round(recompute_s, 3),
         "recompute_rows_per_s": round(args.n / recompute_s),
         "recompute_vs_copy_time": round(recompute_s / copy_s, 2),
+        # Where ingest slows as the tables grow: the first and the last ten batches.
+        "ingest_first10_batch_s": round(sum(batch_s[:10]) / len(batch_s[:10]), 3),
+        "ingest_last10_batch_s": round(sum(batch_s[-10:]) / len(batch_s[-10:]), 3),
+        **table_stats(),
         **switch,
     }
     print(json.dumps(result, indent=2))
