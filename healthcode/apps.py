@@ -9,6 +9,8 @@ class HealthcodeConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
 
+        from healthcode import lookups
         from healthcode.roles import staff_session_on_log_in
 
+        lookups.register()
         user_logged_in.connect(staff_session_on_log_in, dispatch_uid="staff_session_on_log_in")

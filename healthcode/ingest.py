@@ -196,6 +196,9 @@ class Outcome:
     updated: list = field(default_factory=list)  # (object, before, after)
     unchanged: int = 0
     errors: list = field(default_factory=list)
+    # The registered residents the batch's clean records name, by (id_type, id_number), as
+    # read for the name check (clean_records): the people to recompute, without asking again.
+    residents: dict = field(default_factory=dict)
 
     @property
     def rejected(self) -> int:
@@ -240,7 +243,7 @@ def clean_records(
         seen.add(key(record))
         record["_index"], record["_raw"] = index, raw
         good.append(record)
-    agreed = _names_agree(good, reject=reject)
+    agreed = _names_agree(good, reject=reject, outcome=outcome)
     outcome.errors.sort(key=lambda e: e["index"])
     return agreed
 
@@ -255,15 +258,16 @@ def echo_key(value) -> str | None:
     return value if not _UNSTORABLE.search(value) else None
 
 
-def _names_agree(good: list[dict], *, reject: Callable) -> list[dict]:
+def _names_agree(good: list[dict], *, reject: Callable, outcome: Outcome) -> list[dict]:
     """A record about a registered person must carry that person's name; one that does not
-    is rejected rather than silently linked to them."""
-    registered = {
-        (id_type, number): name
-        for id_type, number, name in Resident.objects.filter(
-            id_number__in={r["id_number"] for r in good}
-        ).values_list("id_type", "id_number", "name")
-    }
+    is rejected rather than silently linked to them. The people found go to
+    ``outcome.residents``."""
+    registered = {}
+    for pk, id_type, number, name in Resident.objects.filter(
+        id_number__any={r["id_number"] for r in good}
+    ).values_list("pk", "id_type", "id_number", "name"):
+        registered[(id_type, number)] = name
+        outcome.residents[(id_type, number)] = pk
     agreed = []
     for record in good:
         index, raw = record.pop("_index"), record.pop("_raw")
@@ -323,7 +327,7 @@ def land_records(
     existing = {
         getattr(row, key_field): row
         for row in owned.select_for_update().filter(
-            **{f"{key_field}__in": [r[key_field] for r in good]}
+            **{f"{key_field}__any": [r[key_field] for r in good]}
         )
     }
     upsert(existing, good, key=lambda r: r[key_field], fields=fields, new=new, outcome=outcome)

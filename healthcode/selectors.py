@@ -6,7 +6,7 @@ import operator
 from collections import defaultdict
 from functools import reduce
 
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -96,10 +96,17 @@ def status_as_of(code: HealthCode, *, resident: Resident, at: dt.datetime) -> He
 
 def codes_due(*, now: dt.datetime, limit: int, lease: dt.timedelta) -> list[int]:
     """Resident ids whose stored status has reached its review time and that were not put on
-    the queue within ``lease`` (queued and not yet run, or run: either way not again yet)."""
+    the queue within ``lease`` (queued and not yet run, or run: either way not again yet).
+    A queueing covers only what was due when it happened: a code whose review time is later
+    than its last queueing (a policy taking effect after a batch queued its people) is due
+    at that time, lease or not."""
     return list(
         HealthCode.objects.filter(review_at__lte=now)
-        .filter(Q(queued_at__isnull=True) | Q(queued_at__lte=now - lease))
+        .filter(
+            Q(queued_at__isnull=True)
+            | Q(queued_at__lt=F("review_at"))
+            | Q(queued_at__lte=now - lease)
+        )
         .order_by("review_at")
         .values_list("resident_id", flat=True)[:limit]
     )
@@ -228,7 +235,9 @@ def facts_for_residents(residents: list[Resident]) -> dict[int, engine.Facts]:
             )
         )
     stays: dict[int, list] = defaultdict(list)
-    for stay in ItineraryStay.objects.filter(resident__in=residents, set_aside_at=None):
+    for stay in ItineraryStay.objects.filter(
+        resident_id__any=[r.pk for r in residents], set_aside_at=None
+    ):
         stays[stay.resident_id].append(
             engine.Stay(f"stay:{stay.pk}", stay.region_code, stay.arrived_at, stay.left_at)
         )
@@ -251,7 +260,7 @@ def _facts_by_person(residents, rows, columns, make) -> dict[int, list]:
     turns (pk, *columns) into an engine fact."""
     by_identity = {(r.id_type, r.id_number): r for r in residents}
     found: dict[int, list] = defaultdict(list)
-    rows = rows.filter(id_number__in=[r.id_number for r in residents]).values_list(
+    rows = rows.filter(id_number__any=[r.id_number for r in residents]).values_list(
         "pk", "id_type", "id_number", "name", *columns
     )
     for pk, id_type, number, name, *values in rows:

@@ -189,7 +189,10 @@ def healthcode_recompute_many(
         codes = list(
             HealthCode.objects.select_for_update(of=("self",))
             .select_related("resident")
-            .filter(resident_id__in=resident_ids)
+            # What the engine's facts and the write need: building full rows was a third of
+            # a chunk's time (docs/benchmarks.md, 2026-11-23 issue 14).
+            .only(*_STATUS_FIELDS, *(f"resident__{f}" for f in _FACT_FIELDS))
+            .filter(resident_id__any=list(resident_ids))
             .order_by("resident_id")
         )
         facts = facts_for_residents([code.resident for code in codes])
@@ -230,6 +233,8 @@ def _status_event(change: HealthCodeChange):
 
 
 _STATUS_FIELDS = ["colour", "reasons", "test", "rules_version", "computed_at", "review_at"]
+# The resident's fields ``facts_for_residents`` reads.
+_FACT_FIELDS = ["id_type", "id_number", "name", "population_group"]
 
 
 def _save_statuses(codes: list[HealthCode]) -> None:
@@ -364,7 +369,7 @@ def codes_mark_due(
 
 def codes_mark_queued(*, resident_ids: list[int], at: dt.datetime) -> None:
     """The sweep put these residents' recomputes on the queue at ``at``."""
-    HealthCode.objects.filter(resident_id__in=resident_ids).update(queued_at=at)
+    HealthCode.objects.filter(resident_id__any=list(resident_ids)).update(queued_at=at)
 
 
 def enqueue_after_commit(resident_ids: list[int], cause: str) -> None:
@@ -400,10 +405,12 @@ def residents_by_identity(identities) -> dict[tuple[str, str], int]:
     """The id of the resident holding each of these (id_type, id_number) pairs that one
     holds (one query)."""
     identities = set(identities)
+    if not identities:
+        return {}
     numbers = {number for _, number in identities}
     return {
         (id_type, number): pk
-        for pk, id_type, number in Resident.objects.filter(id_number__in=numbers).values_list(
+        for pk, id_type, number in Resident.objects.filter(id_number__any=numbers).values_list(
             "pk", "id_type", "id_number"
         )
         if (id_type, number) in identities

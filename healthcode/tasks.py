@@ -2,6 +2,7 @@
 
 import datetime as dt
 import logging
+import time
 
 from celery import current_app, shared_task
 from django.conf import settings
@@ -13,7 +14,11 @@ from healthcode import selectors, services
 
 logger = logging.getLogger(__name__)
 
+# The sweep takes due codes a page at a time, until none is left or its time is up (the
+# lock below lapses at 55 s): a policy switch makes a whole city due at one instant, and
+# queueing it a page a minute would take the sweep twenty minutes for 1,000,000 residents.
 SWEEP_LIMIT = 50_000
+SWEEP_SECONDS = 40
 SWEEP_LOCK = "healthcode:recompute-due:lock"
 
 
@@ -52,11 +57,17 @@ def recompute_due() -> int:
     try:
         now = timezone.now()
         lease = dt.timedelta(seconds=settings.RECOMPUTE_LEASE_SECONDS)
-        ids = selectors.codes_due(now=now, limit=SWEEP_LIMIT, lease=lease)
-        services.codes_mark_queued(resident_ids=ids, at=now)
-        enqueue_recompute(ids, "review time")
-        if ids:
-            logger.info("recompute_due enqueued %d residents", len(ids))
-        return len(ids)
+        started, total = time.monotonic(), 0
+        while True:
+            ids = selectors.codes_due(now=now, limit=SWEEP_LIMIT, lease=lease)
+            # Marked queued at ``now`` (not before their review time): the next page skips them.
+            services.codes_mark_queued(resident_ids=ids, at=now)
+            enqueue_recompute(sorted(ids), "review time")
+            total += len(ids)
+            if len(ids) < SWEEP_LIMIT or time.monotonic() - started >= SWEEP_SECONDS:
+                break  # the rest, if any, at the next minute's sweep
+        if total:
+            logger.info("recompute_due enqueued %d residents", total)
+        return total
     finally:
         cache.delete(SWEEP_LOCK)

@@ -46,8 +46,9 @@ def _reported_at(value, clean, now):
     return reported
 
 
-def clean_result_record(raw: dict, *, now: dt.datetime) -> dict:
-    today = timezone.localdate(now)
+def clean_result_record(raw: dict, *, now: dt.datetime, today: dt.date | None = None) -> dict:
+    """``today``: the local date of ``now`` (a batch passes it, computed once)."""
+    today = today or timezone.localdate(now)
     return clean_fields(
         raw,
         {
@@ -69,9 +70,10 @@ def results_ingest(
     now = now or timezone.now()
     lab = token.lab
     outcome = Outcome()
+    today = timezone.localdate(now)
     good = clean_records(
         records,
-        clean=lambda raw: clean_result_record(raw, now=now),
+        clean=lambda raw: clean_result_record(raw, now=now, today=today),
         key=lambda r: r["barcode"],
         key_field="barcode",
         outcome=outcome,
@@ -90,29 +92,26 @@ def results_ingest(
                 owned=Sample.objects.filter(lab=lab),
                 key_field="barcode",
                 fields=SAMPLE_FIELDS,
-                new=lambda r: Sample(
-                    lab=lab,
-                    barcode=r["barcode"],
-                    batch=batch,
-                    updated_at=now,
-                    **{f: r[f] for f in SAMPLE_FIELDS},
-                ),
-                insert=insert_samples,
+                # A new sample stays its cleaned record until it is written (insert_samples):
+                # a model instance each cost more than the COPY that writes them.
+                new=lambda r: r,
+                insert=lambda created: insert_samples(created, lab=lab, batch=batch, now=now),
                 change_model=SampleChange,
                 change_of="sample",
                 batch=batch,
                 now=now,
                 outcome=outcome,
             )
-            touched = {(s.id_type, s.id_number) for s in outcome.created}
+            touched = {(r["id_type"], r["id_number"]) for r in outcome.created}
             touched |= {(s.id_type, s.id_number) for s, _b, _a in outcome.updated}
             # A correction may move a record to another person: recompute the earlier one too.
             touched |= {(b["id_type"], b["id_number"]) for _o, b, _a in outcome.updated}
-            recompute_later(
-                resident_ids=residents_with_identities(touched),
-                cause=f"lab batch {batch.pk}",
-                now=now,
-            )
+            # The name check read the residents the records name; only an earlier person of a
+            # correction may be missing from it.
+            known = outcome.residents
+            people = {known[i] for i in touched if i in known}
+            people.update(residents_with_identities(i for i in touched if i not in known))
+            recompute_later(resident_ids=people, cause=f"lab batch {batch.pk}", now=now)
     except IntegrityError:
         # Another upload created one of these samples between our read and our write.
         raise DomainError(
@@ -123,6 +122,8 @@ def results_ingest(
 
 _COPY_COLUMNS = [
     "lab_id",
+    "batch_id",
+    "updated_at",
     "barcode",
     "id_type",
     "id_number",
@@ -130,8 +131,6 @@ _COPY_COLUMNS = [
     "sampled_at",
     "reported_at",
     "result",
-    "batch_id",
-    "updated_at",
 ]
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
@@ -143,16 +142,44 @@ def _copy_text(value) -> str:
     return text.translate(_COPY_ESCAPES)
 
 
-def insert_samples(samples: list[Sample]) -> None:
-    """Insert new samples. On PostgreSQL through COPY: a 10,000-row batch is where ingest
-    spends its time, and COPY writes it several times faster than a multi-row INSERT
-    (docs/benchmarks.md)."""
+def insert_samples(records: list[dict], *, lab, batch: ResultBatch, now: dt.datetime) -> None:
+    """Insert new samples from their cleaned records. On PostgreSQL through COPY: a
+    10,000-row batch is where ingest spends its time, and COPY writes it several times faster
+    than a multi-row INSERT (docs/benchmarks.md)."""
     if connection.vendor != "postgresql":
-        Sample.objects.bulk_create(samples, batch_size=2000)
+        Sample.objects.bulk_create(
+            (
+                Sample(
+                    lab=lab,
+                    barcode=r["barcode"],
+                    batch=batch,
+                    updated_at=now,
+                    **{f: r[f] for f in SAMPLE_FIELDS},
+                )
+                for r in records
+            ),
+            batch_size=2000,
+        )
         return
+    # The lab, batch and time are the same on every line; a batch repeats its times, so each
+    # distinct one is formatted once.
+    head = "\t".join(_copy_text(v) for v in (lab.pk, batch.pk, now)) + "\t"
+    times: dict = {}
+
+    def when(value):
+        text = times.get(value)
+        if text is None:
+            text = times[value] = _copy_text(value)
+        return text
+
+    text = _copy_text
     lines = io.StringIO()
-    for sample in samples:
-        lines.write("\t".join(_copy_text(getattr(sample, c)) for c in _COPY_COLUMNS) + "\n")
+    lines.writelines(
+        f"{head}{text(r['barcode'])}\t{text(r['id_type'])}\t{text(r['id_number'])}\t"
+        f"{text(r['name'])}\t{when(r['sampled_at'])}\t{when(r['reported_at'])}\t"
+        f"{text(r['result'])}\n"
+        for r in records
+    )
     lines.seek(0)
     # The raw cursor's errors are psycopg2's; wrap them so a duplicate barcode raised by a
     # concurrent upload is Django's IntegrityError, answered below with a 409.

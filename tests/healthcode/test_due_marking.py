@@ -300,3 +300,78 @@ def test_the_sweep_does_not_queue_twice_what_it_queued_within_the_lease(resident
         assert tasks.recompute_due() == 0
     with time_machine.travel(NOW + LEASE, tick=False):
         assert tasks.recompute_due() == 1
+
+
+def ingest_negative(resident, *, now=NOW):
+    token, _key = lab_token()
+    nucleic_services.results_ingest(
+        token=token,
+        content_type="test",
+        now=now,
+        records=[
+            {
+                "barcode": "NEG-0001",
+                "id_number": resident.id_number,
+                "name": resident.name,
+                "sampled_at": (now - dt.timedelta(hours=20)).isoformat(),
+                "reported_at": (now - dt.timedelta(hours=8)).isoformat(),
+                "result": "negative",
+            }
+        ],
+    )
+
+
+def test_a_policy_taking_effect_within_the_lease_of_a_batch_is_swept_at_its_instant(resident):
+    """A batch queued the person at NOW and its task ran; a 72 h policy takes effect ten
+    seconds later, inside the batch's lease. The lease covers only what was due when the
+    batch queued them: at the policy's instant the sweep takes the code again."""
+    from nucleic.services import policy_create
+
+    switch = NOW + dt.timedelta(seconds=10)
+    with time_machine.travel(NOW, tick=False):
+        policy_create(group="general", window_hours=48, effective_from=NOW - dt.timedelta(days=9))
+        ingest_negative(resident)
+        services.healthcode_recompute_many(resident_ids=[resident.pk], cause="the batch's task")
+        assert code_of(resident).test["window_hours"] == 48
+        assert code_of(resident).queued_at == NOW
+        policy_create(group="general", window_hours=72, effective_from=switch)
+    assert code_of(resident).review_at == switch
+    with time_machine.travel(switch - dt.timedelta(microseconds=1), tick=False):
+        assert tasks.recompute_due() == 0  # not yet due
+    with time_machine.travel(switch, tick=False):
+        assert tasks.recompute_due() == 1
+    code = code_of(resident)
+    assert code.test["window_hours"] == 72 and code.review_at > switch
+    # Queued again at the instant: a second sweep within the lease leaves it alone.
+    HealthCode.objects.filter(resident=resident).update(review_at=switch)
+    with time_machine.travel(switch + LEASE - dt.timedelta(seconds=1), tick=False):
+        assert tasks.recompute_due() == 0
+
+
+def test_the_sweep_takes_every_due_code_a_page_at_a_time(monkeypatch):
+    """A city made due at one instant (a policy switch) is queued by one sweep, in pages,
+    not one page a minute."""
+    people = [make_resident(name="张三") for _ in range(5)]
+    HealthCode.objects.update(review_at=NOW - dt.timedelta(minutes=1), queued_at=None)
+    monkeypatch.setattr(tasks, "SWEEP_LIMIT", 2)
+    published = []
+    monkeypatch.setattr(tasks, "enqueue_recompute", lambda ids, cause: published.append(ids))
+    with time_machine.travel(NOW, tick=False):
+        assert tasks.recompute_due() == 5
+    assert sorted(i for page in published for i in page) == sorted(r.pk for r in people)
+    assert [len(page) for page in published] == [2, 2, 1]
+    assert set(HealthCode.objects.values_list("queued_at", flat=True)) == {NOW}
+    with time_machine.travel(NOW, tick=False):
+        assert tasks.recompute_due() == 0  # each code queued once
+
+
+def test_the_sweep_stops_paging_when_its_time_is_up(monkeypatch):
+    for _ in range(3):
+        make_resident(name="张三")
+    HealthCode.objects.update(review_at=NOW - dt.timedelta(minutes=1), queued_at=None)
+    monkeypatch.setattr(tasks, "SWEEP_LIMIT", 1)
+    monkeypatch.setattr(tasks, "SWEEP_SECONDS", 0.0)  # up after the first page
+    monkeypatch.setattr(tasks, "enqueue_recompute", lambda ids, cause: None)
+    with time_machine.travel(NOW, tick=False):
+        assert tasks.recompute_due() == 1  # the rest wait for the next minute's sweep
+        assert tasks.recompute_due() == 1

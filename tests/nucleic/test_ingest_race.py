@@ -42,9 +42,9 @@ def test_a_concurrent_duplicate_barcode_is_a_conflict_not_a_crash(monkeypatch):
     both_read = threading.Barrier(2, timeout=30)
     insert = services.insert_samples
 
-    def insert_when_both_have_read(samples):
+    def insert_when_both_have_read(records, **where):
         both_read.wait()
-        insert(samples)
+        insert(records, **where)
 
     monkeypatch.setattr(services, "insert_samples", insert_when_both_have_read)
     responses = []
