@@ -47,7 +47,7 @@ def _log_in(page, site, phone):
     page.fill("#id_password", PASSWORD)
     page.click("main button[type=submit]")
     page.wait_for_url(f"{site}/code/")
-    page.wait_for_function("document.getElementById('qr').naturalWidth > 0")
+    page.wait_for_function("() => document.getElementById('qr').naturalWidth > 0")
 
 
 def _assert_at_200_percent(browser, storage_state, site, shot):
@@ -64,7 +64,7 @@ def _assert_at_200_percent(browser, storage_state, site, shot):
     try:
         page = context.new_page()
         page.goto(f"{site}/code/")
-        page.wait_for_function("document.getElementById('qr').naturalWidth > 0")
+        page.wait_for_function("() => document.getElementById('qr').naturalWidth > 0")
         page.wait_for_selector("#clock .clock-time")  # the clock has ticked at least once
         layout = page.evaluate(LAYOUT)
         assert layout["scrollWidth"] <= layout["innerWidth"] == 187, layout
@@ -95,7 +95,7 @@ def test_care_mode_is_remembered_and_fits_the_first_screen(
     page.click("text=关怀版（大字）")
     page.wait_for_selector("body.care")
     page.reload()  # remembered on the account, not in the page
-    page.wait_for_function("document.getElementById('qr').naturalWidth > 0")
+    page.wait_for_function("() => document.getElementById('qr').naturalWidth > 0")
     assert page.locator("body.care").count() == 1
     assert page.locator(".care-button").inner_text() == "退出关怀版"
     assert User.objects.get(pk=resident.user.pk).care_mode is True

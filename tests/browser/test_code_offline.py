@@ -50,7 +50,7 @@ def kept(page) -> dict:
 def wait_until_kept(page, timeout=20.0):
     """The worker controls the page and keeps the page, a QR and an answer (the first
     refresh after it took control)."""
-    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15_000)
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=15_000)
     deadline = time.monotonic() + timeout
     while kept(page).get(CODE_CACHE) != KEPT_CODE:
         assert time.monotonic() < deadline, kept(page)
@@ -58,7 +58,7 @@ def wait_until_kept(page, timeout=20.0):
 
 
 def qr_token(page) -> str:
-    page.wait_for_function("document.getElementById('qr').naturalWidth > 0")
+    page.wait_for_function("() => document.getElementById('qr').naturalWidth > 0")
     return decode_qr(page.locator("#qr").screenshot())
 
 
@@ -133,7 +133,7 @@ def test_only_the_holders_own_code_is_kept_and_log_out_forgets_it(site, phone_pa
     # Pages with personal data other than the holder's own code: seen online, never kept.
     member_code = f"/code/?member={binding.public_id}"
     page.goto(f"{site}{member_code}")
-    page.wait_for_function("document.getElementById('qr').naturalWidth > 0")
+    page.wait_for_function("() => document.getElementById('qr').naturalWidth > 0")
     time.sleep(2.5)  # a member's refresh (every 2 s) has passed through the worker
     for address in (reverse("records:record"), reverse("proxy_scan:family")):
         page.goto(f"{site}{address}")

@@ -126,5 +126,5 @@ def test_a_red_code_says_why(site, phone_page, artifacts_dir):
     assert "隔离医学观察的密切接触者" in page.locator("#reasons").inner_text()
     assert "72 小时内阴性" in page.locator("#test-line").inner_text()
     assert "卫健部门风险人员名单" in page.locator(".why").inner_text()
-    page.wait_for_function("document.getElementById('qr').naturalWidth > 0")
+    page.wait_for_function("() => document.getElementById('qr').naturalWidth > 0")
     page.screenshot(path=os.path.join(artifacts_dir, "code-red.png"), full_page=True)
