@@ -54,6 +54,9 @@ ENV = {
     "HEALTHCODE_TOKEN_REFRESH_SECONDS": "60",
     "HEALTHCODE_ASSERTION_KEY": base64.b64encode(os.urandom(32)).decode(),  # this run's own
     "DJANGO_SETTINGS_MODULE": "bench.settings",  # production's, plus the floor's route
+    # This bench measures what each path costs at full load, not shedding (bench/surge.py
+    # measures that, with admission on and off): nothing is refused.
+    "ADMISSION_ENABLED": "0",
 }
 PEOPLE = 20_000
 
