@@ -210,6 +210,27 @@ def setup_data(data_file: Path, people: int) -> dict:
     }
 
 
+def prepare(db: str, people: int, env: dict) -> tuple[Path, dict]:
+    """A fresh database ``db`` with ``people`` (``setup_data``), the static files' manifest
+    (with DEBUG off pages name their static files through it, as in production) and Django set
+    up in this process with ``env``: the people's file and what the requests need besides."""
+    os.environ.update(env)
+    from bench.ingest_recompute import fresh_database
+
+    fresh_database(db, env)
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+        check=True,
+        cwd=ROOT,
+        env={**os.environ, **env},
+    )
+    import django
+
+    django.setup()
+    data = Path(tempfile.mkdtemp()) / "people.tsv"
+    return data, setup_data(data, people)
+
+
 def wrk(mode: str, *, seconds: int, connections: int, data: Path, fill: dict) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(LUA % {"data": data, "mode": mode, **fill})
@@ -347,22 +368,7 @@ def main():
 
         redis.Redis.from_url(args.redis).flushdb()
         ENV["REDIS_URL"] = args.redis
-    os.environ.update(ENV)
-    from bench.ingest_recompute import fresh_database
-
-    fresh_database(args.db, ENV)
-    # With DEBUG off pages name their static files through the manifest, as in production.
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
-        check=True,
-        cwd=ROOT,
-        env={**os.environ, **ENV},
-    )
-    import django
-
-    django.setup()
-    data = Path(tempfile.mkdtemp()) / "people.tsv"
-    fill = setup_data(data, args.people)
+    data, fill = prepare(args.db, args.people, ENV)
     if args.profile:
         return profile(data, fill, count=args.profile, top=args.top)
     if args.lock:

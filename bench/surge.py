@@ -29,7 +29,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from collections import Counter
@@ -359,23 +358,7 @@ def main():
     parser.add_argument("--people", type=int, default=5000)
     parser.add_argument("--no-baseline", action="store_true")
     args = parser.parse_args()
-    os.environ.update(ENV)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    from bench.ingest_recompute import fresh_database
-
-    fresh_database(DB, ENV)
-    # Pages need the static files' manifest with DEBUG off (STATIC_ROOT, git-ignored).
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
-        check=True,
-        cwd=ROOT,
-        env={**os.environ, **ENV},
-    )
-    import django
-
-    django.setup()
-    data = Path(tempfile.mkdtemp()) / "people.tsv"
-    fill = checkin_load.setup_data(data, args.people)
+    data, fill = checkin_load.prepare(DB, args.people, ENV)
     load = Load(
         data,
         fill["device_key"],
