@@ -25,7 +25,8 @@ pytestmark = pytest.mark.django_db
 NOW = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.UTC)
 
 
-def ingest_positive(resident, *, now=NOW):
+def ingest_result(resident, *, result, barcode, sampled_ago, reported_ago, now=NOW):
+    """One result for ``resident`` through the ingest service (as the API lands it)."""
     token, _key = lab_token()
     nucleic_services.results_ingest(
         token=token,
@@ -33,14 +34,25 @@ def ingest_positive(resident, *, now=NOW):
         now=now,
         records=[
             {
-                "barcode": "DUE-0001",
+                "barcode": barcode,
                 "id_number": resident.id_number,
                 "name": resident.name,
-                "sampled_at": (now - dt.timedelta(hours=6)).isoformat(),
-                "reported_at": (now - dt.timedelta(minutes=1)).isoformat(),
-                "result": "positive",
+                "sampled_at": (now - sampled_ago).isoformat(),
+                "reported_at": (now - reported_ago).isoformat(),
+                "result": result,
             }
         ],
+    )
+
+
+def ingest_positive(resident, *, now=NOW):
+    ingest_result(
+        resident,
+        result="positive",
+        barcode="DUE-0001",
+        sampled_ago=dt.timedelta(hours=6),
+        reported_ago=dt.timedelta(minutes=1),
+        now=now,
     )
 
 
@@ -303,21 +315,13 @@ def test_the_sweep_does_not_queue_twice_what_it_queued_within_the_lease(resident
 
 
 def ingest_negative(resident, *, now=NOW):
-    token, _key = lab_token()
-    nucleic_services.results_ingest(
-        token=token,
-        content_type="test",
+    ingest_result(
+        resident,
+        result="negative",
+        barcode="NEG-0001",
+        sampled_ago=dt.timedelta(hours=20),
+        reported_ago=dt.timedelta(hours=8),
         now=now,
-        records=[
-            {
-                "barcode": "NEG-0001",
-                "id_number": resident.id_number,
-                "name": resident.name,
-                "sampled_at": (now - dt.timedelta(hours=20)).isoformat(),
-                "reported_at": (now - dt.timedelta(hours=8)).isoformat(),
-                "result": "negative",
-            }
-        ],
     )
 
 
