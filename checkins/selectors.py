@@ -96,16 +96,13 @@ def checkins_for_venue(*, venue, day) -> QuerySet[CheckIn]:
     )
 
 
-def token_used_elsewhere_column(*, resident, token: str, venue, now) -> Exists:
-    """``token_used_elsewhere`` as a column another query can carry (the door asks it in the
-    same round trip as it locks the person's code)."""
-    return Exists(
-        CheckIn.objects.filter(
-            resident_id=resident.pk,
-            token_digest=tokens.digest(token),
-            checked_in_at__gt=now - tokens.lifetime(),
-        ).exclude(venue_id=venue.pk)
-    )
+def _same_token_elsewhere(*, resident, token: str, venue, now) -> QuerySet[CheckIn]:
+    """Check-ins of this holder with this token, within its life, at another venue."""
+    return CheckIn.objects.filter(
+        resident_id=resident.pk,
+        token_digest=tokens.digest(token),
+        checked_in_at__gt=now - tokens.lifetime(),
+    ).exclude(venue_id=venue.pk)
 
 
 def door_preview_facts(*, resident, token: str, venue, now) -> tuple[bool, Vaccination]:
@@ -113,8 +110,8 @@ def door_preview_facts(*, resident, token: str, venue, now) -> tuple[bool, Vacci
     has none) checked its holder in at another venue, and the person's doses."""
     columns = vaccination_columns(resident=resident)
     if token:
-        columns["used_elsewhere"] = token_used_elsewhere_column(
-            resident=resident, token=token, venue=venue, now=now
+        columns["used_elsewhere"] = Exists(
+            _same_token_elsewhere(resident=resident, token=token, venue=venue, now=now)
         )
     row = Resident.objects.filter(pk=resident.pk).values(**columns).get()
     vaccination = Vaccination(row["vaccination_doses"] or 0, row["vaccination_last_date"])
@@ -123,18 +120,11 @@ def door_preview_facts(*, resident, token: str, venue, now) -> tuple[bool, Vacci
 
 def token_used_elsewhere(*, resident, token: str, venue, now) -> bool:
     """Whether this token has already checked its holder in at another venue within its life:
-    then it is refused there (a forwarded screenshot works once). The one rule for the
-    inspector's preview and for ``checkins.services.checkin_record``, which asks it under the
-    holder's code-row lock so that two venues racing with one token record one check-in."""
-    return (
-        CheckIn.objects.filter(
-            resident=resident,
-            token_digest=tokens.digest(token),
-            checked_in_at__gt=now - tokens.lifetime(),
-        )
-        .exclude(venue=venue)
-        .exists()
-    )
+    then it is refused there (a forwarded screenshot works once). The one rule, asked by the
+    inspector's preview (``door_preview_facts``) and by ``checkins.services.checkin_record``
+    under the holder's code-row lock, so that two venues racing with one token record one
+    check-in."""
+    return _same_token_elsewhere(resident=resident, token=token, venue=venue, now=now).exists()
 
 
 def checkins_of(*, resident, since) -> QuerySet[CheckIn]:
