@@ -44,7 +44,6 @@ def pytest_collection_modifyitems(items):
 def _build_template(connection) -> None:
     """Migrate an in-memory test database with no mutant active and save it to TEMPLATE."""
     from django.test.utils import setup_databases
-
     from mutmut.mutation.trampoline import set_mutant_under_test
 
     mutant = os.environ["MUTANT_UNDER_TEST"]
