@@ -353,3 +353,61 @@ def test_an_exit_scan_with_no_visit_in_24_hours_leaves_yesterdays_alone():
     assert checkout_at_venue(resident=person, venue=shop, now=T0 + 25 * 60 * MIN) is None
     yesterday.refresh_from_db()
     assert (yesterday.left_at, yesterday.left_how) == (T0 + 60 * MIN, StayEnd.ASSUMED)
+
+
+def test_leaving_from_the_first_row_of_a_visit_is_not_cut_short_by_its_second_row():
+    """The self-scan's row is left (离开 on the resident's record) after the inspector's scan
+    at the same door made a second row: only a check-in *elsewhere* caps the leave."""
+    person = make_resident(name="冯六")
+    shop = make_venue(full_name="超市甲", category="supermarket")
+    first, _ = checkin_record(resident=person, venue=shop, method=Method.SELF_SCAN, now=T0)
+    second, _ = checkin_record(
+        resident=person,
+        venue=shop,
+        method=Method.INSPECTOR_SCAN,
+        temperature_band="normal",
+        now=T0 + MIN,
+    )
+    checkin_checkout(checkin=first, now=T0 + 10 * MIN)
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.left_at, first.left_how) == (T0 + 10 * MIN, StayEnd.CHECKOUT)
+    assert (second.left_at, second.left_how) == (T0 + 10 * MIN, StayEnd.CHECKOUT)
+
+
+def test_an_exit_scan_leaves_the_latest_row_in_time_not_the_last_written():
+    """The inspector's scan written late (it waited for the lock) is older than the self-scan
+    written before it: the exit scan answers with the self-scan's row, the visit's latest."""
+    person = make_resident(name="褚七")
+    shop = make_venue(full_name="超市甲", category="supermarket")
+    latest, _ = checkin_record(
+        resident=person, venue=shop, method=Method.SELF_SCAN, now=T0 + 5 * MIN
+    )
+    late, _ = checkin_record(
+        resident=person,
+        venue=shop,
+        method=Method.INSPECTOR_SCAN,
+        temperature_band="normal",
+        now=T0,
+    )
+    assert late.pk > latest.pk
+    left = checkout_at_venue(resident=person, venue=shop, now=T0 + 10 * MIN)
+    assert left.pk == latest.pk
+    assert (left.left_at, left.left_how) == (T0 + 10 * MIN, StayEnd.CHECKOUT)
+
+
+def test_of_two_rows_at_the_same_instant_an_exit_scan_leaves_the_last_written():
+    person = make_resident(name="卫八")
+    shop = make_venue(full_name="超市甲", category="supermarket")
+    rows = [
+        checkin_record(resident=person, venue=shop, method=Method.SELF_SCAN, now=T0)[0],
+        checkin_record(
+            resident=person,
+            venue=shop,
+            method=Method.INSPECTOR_SCAN,
+            temperature_band="normal",
+            now=T0,
+        )[0],
+    ]
+    left = checkout_at_venue(resident=person, venue=shop, now=T0 + 10 * MIN)
+    assert left.pk == max(row.pk for row in rows)
