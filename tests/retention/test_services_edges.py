@@ -52,6 +52,33 @@ def test_rows_deleted_with_them_are_logged_not_counted(only, venue, person, capl
     ]
 
 
+def test_dependent_rows_are_summed_over_chunks_and_a_chunk_kept_whole_adds_none(
+    only, venue, person, caplog, settings
+):
+    """A chunk at a time: the first deletes a check-in with two alerts, the second's row is
+    kept (it still decides), the third deletes one with one alert: 2 deleted, 3 with them."""
+    settings.RETENTION_DAYS_CHECKINS = 7
+    first, kept, third = old_checkins(venue, person, 3)
+    only(
+        DataClass(
+            "test_checkins",
+            "测试",
+            "RETENTION_DAYS_CHECKINS",
+            every_checkin,
+            deciding=lambda rows, now: {kept.pk},
+        )
+    )
+    for kind in ("red", "fever"):
+        Alert.objects.create(checkin=first, venue=venue, resident=person, kind=kind)
+    Alert.objects.create(checkin=third, venue=venue, resident=person, kind="red")
+    with caplog.at_level(logging.INFO, logger="retention"), time_machine.travel(NOW, tick=False):
+        assert services.retention_purge(chunk=1) == {"test_checkins": 2}
+    assert in_db(kept) and not in_db(first) and not in_db(third)
+    assert caplog.messages == [
+        "retention test_checkins: deleted 2 (with 3 dependent rows), period 7 days, 0:00:00"
+    ]
+
+
 def test_the_time_passed_is_the_one_used(only, venue, person):
     only(DataClass("test_checkins", "测试", "", every_checkin, fixed_period=lambda: 5 * DAY))
     checkin = make_checkin(venue=venue, resident=person, left_at=NOW - 6 * DAY)
