@@ -429,3 +429,225 @@ def test_a_withdrawal_at_the_instant_of_the_apply_still_ends_the_flag(
     assert set(RiskFlag.objects.values_list("ends_at", flat=True)) == {
         NOW + dt.timedelta(microseconds=1)
     }
+
+
+# --- Written against the survivors of the full mutation run (docs/testing.md) -----------------
+HOUR = dt.timedelta(hours=1)
+
+
+def test_every_record_of_an_approval_and_a_withdrawal_carries_the_instant_passed(
+    officer, second_officer, case_person, contacts, settings
+):
+    """The clock stands at NOW; the approval and the withdrawals are given later instants
+    (a queued decision): each flag, audit event and action carries the instant given."""
+    from audit.models import AuditEvent
+
+    settings.TRACE_APPROVAL_THRESHOLD = 0
+    trace = traced(officer, case_person)
+    application = services.trace_apply(trace=trace, by=officer, reason="流调确认")
+    approved, one_out, all_out = NOW + HOUR, NOW + 2 * HOUR, NOW + 3 * HOUR
+
+    services.application_approve(application=application, by=second_officer, now=approved)
+    approval = AuditEvent.objects.get(action="application_approve")
+    assert (approval.at, approval.reason, approval.actor) == (approved, "流调确认", second_officer)
+    assert {e.at for e in AuditEvent.objects.filter(action="trace_apply")} == {approved}
+    flags = RiskFlag.objects.filter(source=services.FLAG_SOURCE)
+    assert {(f.starts_at, f.created_at, f.entered_by_id) for f in flags} == {
+        (approved, approved, officer.pk)  # entered by the officer who asked for it
+    }
+
+    first = contacts[0]
+    services.application_withdraw(
+        application=application, by=second_officer, reason="误判", resident=first, now=one_out
+    )
+    flag = RiskFlag.objects.get(id_number=first.id_number, source=services.FLAG_SOURCE)
+    assert (flag.ends_at, flag.updated_at, flag.entered_by) == (
+        one_out,
+        one_out + dt.timedelta(seconds=1),  # after the apply's own write at the same instant
+        second_officer,
+    )
+    assert flag.reason.startswith("与确诊病例时空交集（西湖区文三路联华超市")  # kept
+    (event,) = AuditEvent.objects.filter(action="application_withdraw")
+    assert (event.at, event.subject_id) == (one_out, first.pk)
+
+    services.application_withdraw(
+        application=application, by=second_officer, reason="全部撤销", now=all_out
+    )
+    later = AuditEvent.objects.filter(action="application_withdraw", at=all_out)
+    assert sorted(e.subject_id for e in later) == sorted(p.pk for p in contacts[1:])
+    assert set(TraceAction.objects.values_list("kind", "at")) == {
+        ("apply", approved),
+        ("withdraw", one_out),
+        ("withdraw", all_out),
+    }
+
+
+def test_only_an_officer_of_the_cases_region_approves_or_withdraws(
+    officer, case_person, contacts, settings
+):
+    settings.TRACE_APPROVAL_THRESHOLD = 0
+    far = make_officer(phone="13611110009", region_codes=("440300",)).user
+    trace = traced(officer, case_person)
+    application = services.trace_apply(trace=trace, by=officer, reason="流调确认")
+    for call, kwargs in (
+        (services.application_approve, {}),
+        (services.application_withdraw, {"reason": "撤销"}),
+    ):
+        error = refusal(call, application=application, by=far, **kwargs)
+        assert (error.code, error.status) == ("not_my_region", 403)
+    assert Application.objects.get().status == Application.Status.PENDING
+    assert not RiskFlag.objects.exists()
+
+
+def test_a_contact_with_a_passport_is_flagged_and_withdrawn_by_that_document(
+    officer, venue, case_person, django_capture_on_commit_callbacks
+):
+    from healthcode.models import HealthCode
+
+    stay(case_person, venue, T0, minutes=60)
+    visitor = make_resident(name="JOHN SMITH", id_type="passport", id_number="E12345678")
+    stay(visitor, venue, T0 + 5 * MIN, minutes=30)
+    trace = traced(officer, case_person)
+    with django_capture_on_commit_callbacks(execute=True):
+        application = services.trace_apply(trace=trace, by=officer, reason="流调确认")
+    flag = RiskFlag.objects.get()
+    assert (flag.id_type, flag.id_number) == ("passport", "E12345678")
+    assert HealthCode.objects.get(resident=visitor).colour == "red"
+
+    with time_machine.travel(NOW + HOUR, tick=False):
+        with django_capture_on_commit_callbacks(execute=True):
+            services.application_withdraw(application=application, by=officer, reason="误判")
+    flag.refresh_from_db()
+    assert (flag.id_type, flag.ends_at) == ("passport", NOW + HOUR)
+    assert RiskFlag.objects.count() == 1  # ended, not imported again under another document
+    assert HealthCode.objects.get(resident=visitor).colour == "green"
+
+
+def test_a_secondary_contacts_yellow_keeps_the_rules_length_not_the_observation_days(
+    officer, venue, case_person, settings
+):
+    from tests.tracing.test_tracing import _with_secondary
+
+    settings.TRACE_CLOSE_CONTACT_DAYS = 7
+    close, secondary = _with_secondary(venue, case_person)
+    trace = traced(officer, case_person, second_round=True)
+    services.trace_apply(trace=trace, by=officer, reason="流调确认")
+    ends = dict(RiskFlag.objects.values_list("kind", "ends_at"))
+    assert ends["close_contact"] == NOW + dt.timedelta(days=7)
+    assert ends["other_medium"] != NOW + dt.timedelta(days=7)
+
+
+def test_a_withdrawal_ends_only_its_own_applications_flags(officer, venue, case_person, contacts):
+    from healthcode.services import risk_flags_import
+
+    trace = traced(officer, case_person)
+    application = services.trace_apply(trace=trace, by=officer, reason="流调确认")
+    # Another trace's application, and a flag another list sent under a look-alike id.
+    other_case = make_resident(name="孙病例")
+    stay(other_case, venue, T0 + 24 * 60 * MIN, minutes=60)
+    bystander = make_resident(name="周路人")
+    stay(bystander, venue, T0 + 24 * 60 * MIN + 5 * MIN, minutes=30)
+    other = services.trace_apply(trace=traced(officer, other_case), by=officer, reason="另一起流调")
+    look_alike = f"T{trace.pk}-A{application.pk}-R{bystander.pk}"
+    risk_flags_import(
+        records=[
+            {
+                "source": "省疾控推送",
+                "external_id": look_alike,
+                "id_type": bystander.id_type,
+                "id_number": bystander.id_number,
+                "name": bystander.name,
+                "kind": "fever_clinic",
+                "starts_at": (NOW - HOUR).isoformat(),
+                "reason": "发热门诊就诊",
+            }
+        ],
+        entered_by=officer,
+    )
+
+    services.application_withdraw(
+        application=application, by=officer, reason="误判", now=NOW + HOUR
+    )
+
+    ended = RiskFlag.objects.filter(ends_at__lte=NOW + HOUR).values_list("external_id", flat=True)
+    assert set(ended) == {f"T{trace.pk}-A{application.pk}-R{p.pk}" for p in contacts}
+    still = RiskFlag.objects.exclude(ends_at__lte=NOW + HOUR)
+    assert {f.external_id for f in still} == {
+        f"T{other.trace_id}-A{other.pk}-R{bystander.pk}",
+        look_alike,
+    }
+
+
+def rejecting_import(monkeypatch):
+    """The flag import refusing a record (a document the import no longer accepts)."""
+    from healthcode.ingest import Outcome
+
+    def refuse(*, records, entered_by, now=None):
+        outcome = Outcome()
+        outcome.errors.append({"index": 0, "errors": {"id_number": ["证件号码不正确。"]}})
+        return outcome
+
+    monkeypatch.setattr(services, "risk_flags_import", refuse)
+
+
+def test_an_apply_the_flag_import_refuses_changes_nothing_and_says_why(
+    officer, case_person, contacts, monkeypatch, caplog
+):
+    import logging
+
+    trace = traced(officer, case_person)
+    rejecting_import(monkeypatch)
+    with caplog.at_level(logging.WARNING, logger="tracing"):
+        error = refusal(services.trace_apply, trace=trace, by=officer, reason="流调确认")
+    assert (error.message, error.code, error.status) == (
+        "部分人员信息无法赋码，未做任何更改。",
+        "rejected",
+        409,
+    )
+    assert [m for m in caplog.messages if "refused" in m] == [
+        f"trace {trace.pk} apply refused by the flag import: "
+        "[{'id_number': ['证件号码不正确。']}]"
+    ]
+    assert not Application.objects.exists() and not TraceAction.objects.exists()
+
+
+def test_a_withdrawal_the_flag_import_refuses_changes_nothing_and_says_so(
+    officer, case_person, contacts, monkeypatch
+):
+    trace = traced(officer, case_person)
+    application = services.trace_apply(trace=trace, by=officer, reason="流调确认")
+    rejecting_import(monkeypatch)
+    error = refusal(
+        services.application_withdraw, application=application, by=officer, reason="误判"
+    )
+    assert (error.message, error.code, error.status) == (
+        "撤销未能完成，未做任何更改。",
+        "rejected",
+        409,
+    )
+    assert Application.objects.get().status == Application.Status.APPLIED
+    assert TraceAction.objects.filter(kind="withdraw").count() == 0
+    assert not RiskFlag.objects.filter(ends_at__lte=NOW).exists()
+
+
+def test_a_trace_page_read_is_recorded_at_the_instant_given(officer, case_person, contacts):
+    from audit.models import AuditEvent
+
+    trace = traced(officer, case_person)
+    seen = NOW + HOUR
+    services.trace_viewed(trace=trace, by=officer, resident_ids=[contacts[0].pk], now=seen)
+    events = AuditEvent.objects.filter(action="officer_trace_view")
+    assert {(e.subject_id, e.at) for e in events} == {
+        (case_person.pk, seen),
+        (contacts[0].pk, seen),
+    }
+
+
+def test_the_colour_counts_are_stored_under_the_day_given(officer, case_person):
+    from tracing.models import ColourCount
+
+    yesterday = NOW - dt.timedelta(days=1)
+    assert services.colour_counts_snapshot(now=yesterday) >= 1
+    assert set(ColourCount.objects.values_list("day", flat=True)) == {
+        dt.date(2026, 5, 5)  # 14:00 Beijing on 5 May
+    }
