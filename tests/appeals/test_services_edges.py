@@ -12,7 +12,7 @@ from appeals.models import TEXT_MAX, Appeal
 from appeals.services import appeal_reject, appeal_submit, appeal_uphold
 from audit.models import AuditEvent
 from healthcode.errors import DomainError
-from healthcode.models import ItineraryStay, RiskArea, RiskFlag
+from healthcode.models import HealthCode, ItineraryStay, RiskArea, RiskFlag
 from healthcode.services import stay_declare
 from nucleic.models import Sample
 from tests.appeals.conftest import colour, reason_fact
@@ -215,3 +215,81 @@ def test_upholding_a_stay_sets_aside_only_that_stay_and_only_once(officer, mediu
     ItineraryStay.objects.filter(pk=appeal.stay_id).update(set_aside_at=EARLIER)
     appeal_uphold(appeal=appeal, by=officer)
     assert ItineraryStay.objects.get(pk=appeal.stay_id).set_aside_at == EARLIER
+
+
+# --- Which row an appeal names ---------------------------------------------------------------
+def test_an_appeal_names_the_very_flag_of_its_reason_among_the_persons_flags(officer):
+    person, older = flagged("李晓明", "13912340001", starts=NOW - dt.timedelta(hours=3))
+    newer = add_flag(person, "close_contact", starts=NOW - dt.timedelta(hours=1))
+    for flag in (older, newer):
+        fact = f"flag:{flag.pk}"
+        appeal = appeal_submit(resident=person, fact=fact, text="我当天不在该地。")
+        assert appeal.flag_id == flag.pk
+
+
+@pytest.mark.parametrize(
+    "correction", [{"id_number": "110105199001011236"}, {"id_type": "passport"}]
+)
+def test_a_flag_corrected_to_another_document_since_the_code_was_computed_is_gone(correction):
+    person, flag = flagged("李晓明", "13912340001")
+    RiskFlag.objects.filter(pk=flag.pk).update(**correction)  # the stored code still names it
+    with pytest.raises(DomainError) as refused:
+        appeal_submit(resident=person, fact=f"flag:{flag.pk}", text="我当天不在该地。")
+    assert (refused.value.field, refused.value.code, refused.value.message) == (
+        "fact",
+        "no_such_reason",
+        "该原因对应的记录已不存在。",
+    )
+    assert not Appeal.objects.exists()
+
+
+def test_an_appeal_names_the_very_result_and_stay_of_its_reason(officer, medium_area):
+    person = positive("王阳")
+    post_result(
+        id_number=person.id_number,
+        name=person.name,
+        sampled=NOW - dt.timedelta(hours=10),
+        reported=NOW - dt.timedelta(hours=5),
+        result="positive",
+    )
+    samples = list(Sample.objects.filter(id_number=person.id_number).order_by("pk"))
+    for fact in [r["fact"] for r in HealthCode.objects.get(resident=person).reasons if r["fact"]]:
+        appeal = appeal_submit(resident=person, fact=fact, text="复检为阴性。")
+        assert f"sample:{appeal.sample_id}" == fact
+    assert {a.sample_id for a in Appeal.objects.all()} <= {s.pk for s in samples}
+
+    traveller = stayed("赵敏")
+    stay_declare(
+        resident=traveller,
+        region_code="330106",
+        arrived_at=NOW - dt.timedelta(hours=20),
+        left_at=NOW - dt.timedelta(hours=10),
+    )
+    facts = [r["fact"] for r in HealthCode.objects.get(resident=traveller).reasons if r["fact"]]
+    for fact in facts:
+        appeal = appeal_submit(resident=traveller, fact=fact, text="申报有误。")
+        assert fact.startswith(f"stay:{appeal.stay_id}/")
+
+
+def test_an_upheld_appeal_is_recorded_and_recomputed_at_the_decisions_instant(yellow, officer):
+    appeal = appeal_on(yellow)
+    decided = NOW + dt.timedelta(minutes=7)
+    appeal_uphold(appeal=appeal, by=officer, now=decided)
+    assert AuditEvent.objects.get(action="appeal_uphold").at == decided
+    assert HealthCode.objects.get(resident=yellow).computed_at == decided
+
+
+def test_each_decision_is_logged_with_the_appeal_and_the_officer(yellow, officer, caplog):
+    import logging
+
+    first = appeal_on(yellow)
+    with caplog.at_level(logging.INFO, logger="appeals"):
+        appeal_reject(appeal=first, by=officer, answer="属实。")
+    second = appeal_on(yellow)
+    with caplog.at_level(logging.INFO, logger="appeals"):
+        appeal_uphold(appeal=second, by=officer)
+    decided = [m for m in caplog.messages if " by user " in m]
+    assert decided == [
+        f"appeal {first.pk} rejected by user {officer.pk}",
+        f"appeal {second.pk} upheld by user {officer.pk}",
+    ]
