@@ -651,3 +651,30 @@ def test_the_colour_counts_are_stored_under_the_day_given(officer, case_person):
     assert set(ColourCount.objects.values_list("day", flat=True)) == {
         dt.date(2026, 5, 5)  # 14:00 Beijing on 5 May
     }
+
+
+def test_an_apply_is_asked_only_by_an_officer_of_the_cases_region(officer, case_person, contacts):
+    far = make_officer(phone="13611110009", region_codes=("440300",)).user
+    trace = traced(officer, case_person)
+    error = refusal(services.trace_apply, trace=trace, by=far, reason="流调确认")
+    assert (error.code, error.status) == ("not_my_region", 403)
+    assert not Application.objects.exists()
+
+
+def test_a_missing_reason_is_refused_like_an_empty_one(officer, case_person, contacts):
+    trace = traced(officer, case_person)
+    error = refusal(services.trace_apply, trace=trace, by=officer, reason=None)
+    assert (error.message, error.field) == ("请填写赋码理由。", "reason")
+
+
+def test_a_pending_application_blocks_another_and_keeps_its_requested_instant(
+    officer, case_person, contacts, settings
+):
+    settings.TRACE_APPROVAL_THRESHOLD = 0
+    trace = traced(officer, case_person)
+    asked = NOW + HOUR
+    application = services.trace_apply(trace=trace, by=officer, reason="流调确认", now=asked)
+    assert (application.status, Application.objects.get().requested_at) == ("pending", asked)
+    error = refusal(services.trace_apply, trace=trace, by=officer, reason="再来一次")
+    assert (error.code, error.status) == ("already", 409)
+    assert Application.objects.count() == 1
