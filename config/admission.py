@@ -180,7 +180,11 @@ class Gate:
     def __init__(self, limits: Limits, *, clock=time.monotonic):
         self.limits = limits
         self.clock = clock
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
+        # One condition a class, on the one lock: a freed slot wakes one request of the class
+        # it goes to, not every thread in every line (each woken thread takes the GIL, which
+        # the acceptor refusing a surge also needs).
+        self._lines = {c: threading.Condition(self._lock) for c in PRIORITY}
         self.running = dict.fromkeys(PRIORITY, 0)
         self.waiting = dict.fromkeys(PRIORITY, 0)
         self.pending = dict.fromkeys(PRIORITY, 0)  # let through by screen, not yet entered
@@ -216,7 +220,7 @@ class Gate:
         return self._expected_wait(klass, waiting) <= left
 
     def enter(self, klass: str, *, queued: float = 0.0) -> bool:
-        with self._cond:
+        with self._lock:
             if self._may_run(klass):
                 self.running[klass] += 1
                 return True
@@ -226,13 +230,13 @@ class Gate:
             deadline = self.clock() + left
             self.waiting[klass] += 1
             if klass != EXTRA and self.waiting[EXTRA]:
-                self._cond.notify_all()  # an extra in line gives up its place (below)
+                self._lines[EXTRA].notify_all()  # an extra in line gives up its place (below)
             try:
                 while True:
                     remaining = deadline - self.clock()
                     if remaining <= 0:
                         return self._refuse(klass)
-                    self._cond.wait(remaining)
+                    self._lines[klass].wait(remaining)
                     if self._may_run(klass):
                         self.running[klass] += 1
                         return True
@@ -240,15 +244,15 @@ class Gate:
                         return self._refuse(klass)  # no longer idle: the thread is wanted
             finally:
                 self.waiting[klass] -= 1
-                # Our leaving the line may free a slot for a lower class.
-                self._cond.notify_all()
+                # Our leaving the line (or taking a slot with more free) may let the next run.
+                self._wake()
 
     def screen(self, klass: str) -> bool:
         """Before a pool thread reads the request: would it find a slot or a place in line?
         Requests let through and not yet ``arrived`` count as running (as many as there are
         free slots) and the rest as waiting. False is a refusal, counted like one; True makes
         the request pending until the caller says ``arrived``."""
-        with self._cond:
+        with self._lock:
             free = self.limits.capacity - sum(self.running.values())
             pending_total = sum(self.pending.values())
             if (
@@ -272,15 +276,25 @@ class Gate:
 
     def arrived(self, klass: str) -> None:
         """A request ``screen`` let through has reached a thread (and goes on to ``enter``)."""
-        with self._cond:
+        with self._lock:
             self.pending[klass] -= 1
 
     def leave(self, klass: str, seconds: float) -> None:
-        with self._cond:
+        with self._lock:
             self.running[klass] -= 1
             if klass in TIMED:
                 self.slot_seconds += self.SMOOTHING * (seconds - self.slot_seconds)
-            self._cond.notify_all()
+            self._wake()
+
+    def _wake(self) -> None:
+        # A free slot goes to the highest class waiting (``_may_run``): wake one of that class
+        # if it may run now. Lower classes cannot run while it waits; when it stops waiting,
+        # its ``finally`` wakes the next.
+        for klass in PRIORITY:
+            if self.waiting[klass]:
+                if self._may_run(klass):
+                    self._lines[klass].notify()
+                return
 
     def _refuse(self, klass: str) -> bool:
         # Counted, and logged as counts every LOG_EVERY_SECONDS at most: a surge refuses

@@ -323,6 +323,28 @@ def test_uploads_run_one_at_a_time_and_the_next_waits_while_the_door_passes():
     assert results == [(UPLOAD, True)]
 
 
+def test_when_a_waiting_request_gives_up_the_slot_it_was_blocking_goes_to_the_next_class():
+    gate = Gate(
+        limits(
+            capacity=3,
+            running={CODE: 3, DOOR: 3, NORMAL: 1, UPLOAD: 1, EXTRA: 1},
+            wait={CODE: 5.0, DOOR: 5.0, NORMAL: 0.2, UPLOAD: 3.0, EXTRA: 0.0},
+        )
+    )
+    assert gate.enter(NORMAL) and gate.enter(DOOR) and gate.enter(DOOR)
+    results = []
+    normal = enter_in_thread(gate, NORMAL, results)  # at its class's limit: cannot run
+    wait_until(lambda: gate.waiting[NORMAL] == 1)
+    upload = enter_in_thread(gate, UPLOAD, results)  # behind the waiting ordinary request
+    wait_until(lambda: gate.waiting[UPLOAD] == 1)
+    gate.leave(DOOR, 0.0)  # a free slot, but the ordinary request ranks first and may not
+    started = time.monotonic()
+    normal.join(5)
+    upload.join(5)
+    assert results == [(NORMAL, False), (UPLOAD, True)]
+    assert time.monotonic() - started < 1.5  # at once, not at the end of its own 3 s
+
+
 # --- The acceptor's question (Gate.screen) ---------------------------------------------------
 def test_screen_counts_requests_let_through_until_they_arrive():
     gate = Gate(limits(capacity=1, queue={CODE: 1, DOOR: 1, NORMAL: 0, UPLOAD: 0, EXTRA: 0}))
