@@ -499,3 +499,46 @@ def test_switched_off_it_sheds_nothing(client, resident, settings):
     fill(settings)
     client.force_login(resident.user)
     assert client.get(reverse("api-me-record")).status_code == 200
+
+
+# --- The acceptor's refusal is the middleware's, as bytes ------------------------------------
+def parse_raw(raw: bytes) -> tuple[int, dict, bytes]:
+    head, _, body = raw.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines[1:])
+    return int(lines[0].split(" ")[1]), headers, body
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/venue/checkins.csv"),  # an extra's page
+        ("GET", "/code/"),  # the code page, which reloads itself
+        ("POST", "/v/AbC-123_x"),  # a check-in: a page that does not reload
+        ("GET", "/api/v1/me/record"),  # the JSON error
+        ("GET", "/api/v1/me/code"),
+    ],
+)
+def test_the_acceptors_refusal_is_the_middlewares_refusal_as_bytes(client, settings, method, path):
+    fill(settings)
+    response = client.generic(method, path)
+    assert response.status_code == 503
+    status, headers, body = parse_raw(admission.raw_refusal(method, path, classify(path)))
+    assert status == 503
+    assert body == response.content
+    assert headers["Content-Length"] == str(len(body))
+    assert headers["Connection"] == "close" and "GMT" in headers["Date"]
+    for name in ("Retry-After", "Content-Type", "Cache-Control", "Content-Security-Policy"):
+        assert headers[name] == response[name], name
+    head = admission.raw_refusal("HEAD", path, classify(path))
+    assert head.endswith(b"\r\n\r\n") and b"Content-Length: " in head  # no body after a HEAD
+
+
+def test_early_refusal_follows_its_switch_and_admissions(settings):
+    assert admission.screening()
+    settings.ADMISSION_EARLY_REFUSAL = False
+    assert not admission.screening()
+    settings.ADMISSION_EARLY_REFUSAL = True
+    settings.ADMISSION_ENABLED = False
+    assert not admission.screening()
