@@ -263,6 +263,8 @@ class Gate:
                 self.pending[klass] += 1
                 return True
             # Pending requests beyond the free slots will be in line by the time this one is.
+            # Which of them is not known (a thread takes them first come); counting the highest
+            # classes' as the ones in line errs towards refusing the lower classes.
             overflow = max(0, pending_total - max(0, free))
             waiting = dict(self.waiting)
             for c in PRIORITY:
