@@ -13,11 +13,17 @@ gunicorn with gunicorn.conf.py (gthread, the queue stamp) on PostgreSQL:
    ADMISSION_ENABLED=0, the same server otherwise, as the baseline of the same run.
 
 Reports per run: goodput (successful answers a second) against the maximum, refusals (503
-with Retry-After) per class and their p99, code display errors (code refresh and the code
+with Retry-After) per class, how many the acceptor wrote (no gunicorn Server header, see
+config/gunicorn_worker.py) and their p50/p99, code display errors (code refresh and the code
 page: anything but 200, refusals included), timeouts (no answer within --timeout) and other
-errors, and p50/p99 of the successful door requests.
+errors, and p50/p99 of the door requests. Last, the issue's figures as a Markdown table
+(admission on, and off as the baseline) for docs/benchmarks.md.
 
     flock /tmp/bench.lock .venv/bin/python bench/surge.py [--seconds 20] [--workers 3]
+
+``--rate R`` skips the ramp (R given, the maximum measured as one step at R); ``--db`` and
+``--port`` keep two runs apart. ADMISSION_* and GUNICORN_* variables in the environment reach
+the server (with ADMISSION_ENABLED set by each run).
 
 Needs PostgreSQL on 127.0.0.1:5432; creates its own database (hc_surge_bench). The people,
 sessions, venue and device come from bench/checkin_load.py's setup.
@@ -131,9 +137,10 @@ def post(path: str, headers: str, body: bytes) -> bytes:
     return head.encode() + body
 
 
-async def exchange(reader, writer, payload: bytes) -> tuple[int, bool]:
+async def exchange(reader, writer, payload: bytes) -> tuple[int | str, bool]:
     """Send one request, read its answer; returns the status and whether to keep the
-    connection."""
+    connection. A 503 without gunicorn's Server header was written by the acceptor
+    (config/gunicorn_worker.py), before any thread: its status is "503-early"."""
     writer.write(payload)
     await writer.drain()
     head = await reader.readuntil(b"\r\n\r\n")
@@ -155,6 +162,8 @@ async def exchange(reader, writer, payload: bytes) -> tuple[int, bool]:
     else:
         await reader.read()
         return status, False
+    if status == 503 and "server" not in headers:
+        status = "503-early"
     return status, headers.get("connection") != "close"
 
 
@@ -221,7 +230,7 @@ def pct(values: list, p: float) -> float | None:
 
 def summarise(results: list, *, rate: float, seconds: float) -> dict:
     ok = [r for r in results if isinstance(r[1], int) and r[1] < 400]
-    refused = [r for r in results if r[1] in (429, 503)]
+    refused = [r for r in results if r[1] in (429, 503, "503-early")]
     timeouts = [r for r in results if r[1] == "timeout"]
     errors = [r for r in results if r not in ok and r not in refused and r not in timeouts]
     code = [r for r in results if r[0] in CODE_DISPLAY]
@@ -237,15 +246,65 @@ def summarise(results: list, *, rate: float, seconds: float) -> dict:
         "refused": len(refused),
         "refused_by_class": dict(Counter(CLASS[r[0]] for r in refused)),
         "refused_by_kind": dict(Counter(r[0] for r in refused)),
+        "refused_early": sum(1 for r in refused if r[1] == "503-early"),
+        "refusal_p50_ms": pct([r[2] for r in refused], 50),
         "refusal_p99_ms": pct([r[2] for r in refused], 99),
         "timeouts": len(timeouts),
         "errors": dict(Counter(f"{r[0]}:{r[1]}" for r in errors)),
         "code_display_error_rate": round(len(code_bad) / max(1, len(code)), 4),
         "door_ok_p50_ms": pct(door_ok, 50),
         "door_ok_p99_ms": pct(door_ok, 99),
+        # Every door request, refusals and timeouts included (a timeout counts as the limit).
+        "door_p99_ms": pct([r[2] for r in door_all], 99),
         "code_ok_p99_ms": pct([r[2] for r in ok if CLASS[r[0]] == "code"], 99),
         "served_by_kind": dict(Counter(r[0] for r in ok)),
     }
+
+
+def table(out: dict) -> str:
+    """The issue's figures as a Markdown table: admission on, and the baseline without it."""
+    runs = [("admission on", out["surge"])]
+    if "surge_without_admission" in out:
+        runs.append(("admission off (baseline)", out["surge_without_admission"]))
+
+    def ms(value):
+        return "—" if value is None else f"{value:,.0f} ms"
+
+    rows = [
+        ("goodput / maximum (goal ≥ 0.8)", lambda r: f"{r['goodput_vs_max']:.2f}"),
+        ("goodput", lambda r: f"{r['goodput_rps']:.1f}/s of {r['offered_rps']:.1f}/s offered"),
+        (
+            "refused (429/503 + Retry-After)",
+            lambda r: (
+                f"{r['refused']} ({r['refused_early']} by the acceptor)"
+                + "".join(f", {k} {v}" for k, v in sorted(r["refused_by_class"].items()))
+            ),
+        ),
+        (
+            "refusal p50 / p99 (goal p99 < 50 ms)",
+            lambda r: f"{ms(r['refusal_p50_ms'])} / {ms(r['refusal_p99_ms'])}",
+        ),
+        ("timeouts (goal 0)", lambda r: str(r["timeouts"])),
+        ("other errors", lambda r: str(sum(r["errors"].values()))),
+        (
+            "code display errors (goal < 1 %)",
+            lambda r: f"{100 * r['code_display_error_rate']:.2f} %",
+        ),
+        (
+            "successful code and door p50 / p99",
+            lambda r: f"{ms(r['door_ok_p50_ms'])} / {ms(r['door_ok_p99_ms'])}",
+        ),
+        ("every code and door request p99", lambda r: ms(r["door_p99_ms"])),
+    ]
+    head = f"| at 3R = {out['surge']['offered_rps']}/s | " + " | ".join(n for n, _ in runs) + " |"
+    lines = [
+        f"R (sustained) = {out['sustainable_rps']}/s, maximum goodput = {out['max_goodput_rps']}/s",
+        "",
+        head,
+        "|---|" + "---|" * len(runs),
+    ]
+    lines += [f"| {label} | " + " | ".join(cell(r) for _, r in runs) + " |" for label, cell in rows]
+    return "\n".join(lines)
 
 
 def sustained(run: dict) -> bool:
@@ -314,15 +373,17 @@ async def measure(load: Load, args, env: dict) -> dict:
         generator = Generator(load, timeout=args.timeout, max_connections=args.connections)
         await generator.run(args.start_rate, 3)  # warm-up: connections, caches
         rate = args.start_rate
-        while True:
+        while not args.rate:
             run = await generator.run(rate, args.step)
             out["ramp"].append(run)
             print(json.dumps(run, ensure_ascii=False), file=sys.stderr)
             if not sustained(run) or rate > 5000:
                 break
             rate *= args.factor
+        if args.rate:  # no ramp: R is given, the maximum is one step's goodput at R
+            out["ramp"].append(await generator.run(args.rate, args.step))
         good = [r for r in out["ramp"] if sustained(r)]
-        out["sustainable_rps"] = good[-1]["offered_rps"] if good else args.start_rate
+        out["sustainable_rps"] = args.rate or (good[-1]["offered_rps"] if good else args.start_rate)
         out["max_goodput_rps"] = max(r["goodput_rps"] for r in out["ramp"])
         await asyncio.sleep(2)
         out["surge"] = await generator.run(3 * out["sustainable_rps"], args.seconds)
@@ -347,6 +408,7 @@ async def measure(load: Load, args, env: dict) -> dict:
 
 
 def main():
+    global PORT
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--step", type=float, default=8)
@@ -357,8 +419,14 @@ def main():
     parser.add_argument("--timeout", type=float, default=10)
     parser.add_argument("--people", type=int, default=5000)
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--db", default=DB, help="the database it creates afresh")
+    parser.add_argument("--port", type=int, default=PORT)
+    parser.add_argument(
+        "--rate", type=float, default=0, help="skip the ramp: R is this, measured for --step s"
+    )
     args = parser.parse_args()
-    data, fill = checkin_load.prepare(DB, args.people, ENV)
+    ENV["DATABASE_URL"] = f"{checkin_load.PG}/{args.db}"
+    data, fill = checkin_load.prepare(args.db, args.people, ENV)
     load = Load(
         data,
         fill["device_key"],
@@ -373,6 +441,7 @@ def main():
     out["load_average"] = os.getloadavg()
     out["wall_seconds"] = round(time.time() - started)
     print(json.dumps(out, indent=2, ensure_ascii=False))
+    print(table(out))
 
 
 if __name__ == "__main__":

@@ -461,23 +461,31 @@ if any(
     raise ImproperlyConfigured("PRIVATE_UPLOAD_ROOT must not be under the static files.")
 
 # --- Admission control under a surge (config/admission.py; README "Under a surge") ---------
-# Per web process: requests running at once (gunicorn.conf.py gives each process more threads
-# than this, so the rest wait here, door first, where they can be counted and refused).
+# Per web process: requests running at once. The rest wait in short lines here, door first,
+# where they can be counted and refused; gunicorn's acceptor (config/gunicorn_worker.py)
+# refuses, before any thread reads it, a request that would find neither a slot nor a line.
 ADMISSION_ENABLED = env_bool("ADMISSION_ENABLED", True)
+# The acceptor's early refusal; 0 leaves every refusal to the middleware (slower under load).
+ADMISSION_EARLY_REFUSAL = env_bool("ADMISSION_EARLY_REFUSAL", True)
 ADMISSION_CAPACITY = env_int("ADMISSION_CAPACITY", 4, minimum=1)
-# Of those, at most this many ordinary requests and this many extras (exports, posters,
-# plots, history, admin); a door request may take every slot.
+# Of those, at most this many ordinary requests, lab and vaccination uploads (a batch holds a
+# slot for seconds) and extras (exports, posters, plots, history, admin); a code or door
+# request may take every slot.
 ADMISSION_NORMAL_LIMIT = env_int("ADMISSION_NORMAL_LIMIT", 3, minimum=1)
+ADMISSION_UPLOAD_LIMIT = env_int("ADMISSION_UPLOAD_LIMIT", 1, minimum=1)
 ADMISSION_EXTRA_LIMIT = env_int("ADMISSION_EXTRA_LIMIT", 1, minimum=1)
-# Code, door and ordinary requests finding no free slot wait in line, at most this many per
-# class and process and this long (counted from when gunicorn queued them); extras never wait.
-# A full line refuses at once, and so does a request unlikely to get a slot in time, which
-# keeps refusals fast. gunicorn's threads must outnumber the slots plus every line
-# (4 + 4 + 4 + 2 = 14 < GUNICORN_THREADS 16), or requests would wait unseen for a thread.
+# Requests finding no free slot wait in line, at most this many per class and process and this
+# long (counted from when gunicorn queued them). A full line refuses at once, and so does a
+# request unlikely to get a slot in time (predicted from code and door slot times), which keeps
+# refusals fast. An extra waits only while nothing but extras runs or waits in its process.
 ADMISSION_DOOR_QUEUE = env_int("ADMISSION_DOOR_QUEUE", 4, minimum=0)
 ADMISSION_NORMAL_QUEUE = env_int("ADMISSION_NORMAL_QUEUE", 2, minimum=0)
+ADMISSION_UPLOAD_QUEUE = env_int("ADMISSION_UPLOAD_QUEUE", 2, minimum=0)
+ADMISSION_EXTRA_QUEUE = env_int("ADMISSION_EXTRA_QUEUE", 2, minimum=0)
 ADMISSION_DOOR_WAIT_MS = env_int("ADMISSION_DOOR_WAIT_MS", 1000, minimum=0)
 ADMISSION_NORMAL_WAIT_MS = env_int("ADMISSION_NORMAL_WAIT_MS", 300, minimum=0)
+ADMISSION_UPLOAD_WAIT_MS = env_int("ADMISSION_UPLOAD_WAIT_MS", 2000, minimum=0)
+ADMISSION_EXTRA_WAIT_MS = env_int("ADMISSION_EXTRA_WAIT_MS", 5000, minimum=0)
 # Retry-After (seconds) of a refusal: a door retries soon, an extra after the surge.
 ADMISSION_RETRY_AFTER_SECONDS = env_int("ADMISSION_RETRY_AFTER_SECONDS", 2, minimum=1)
 ADMISSION_EXTRA_RETRY_AFTER_SECONDS = env_int("ADMISSION_EXTRA_RETRY_AFTER_SECONDS", 30, minimum=1)

@@ -64,6 +64,6 @@ def test_under_a_surge_extras_are_refused_while_door_requests_pass(live_server, 
         thread.join(10)
     assert [status for status, _r, _t in results["door"]] == [200] * 6
     assert min(elapsed for _s, _r, elapsed in results["door"]) >= 0.2  # they did wait
-    assert gate.running == {"code": 0, "door": 0, "normal": 0, "extra": 0}
-    assert gate.waiting == {"code": 0, "door": 0, "normal": 0, "extra": 0}
+    assert gate.running == {"code": 0, "door": 0, "normal": 0, "upload": 0, "extra": 0}
+    assert gate.waiting == {"code": 0, "door": 0, "normal": 0, "upload": 0, "extra": 0}
     admission._gate = None
