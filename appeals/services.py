@@ -53,8 +53,6 @@ def appeal_submit(
             field="fact",
             code="no_such_reason",
         )
-    if Appeal.objects.filter(resident=resident, fact=fact, status=AppealStatus.OPEN).exists():
-        raise _already_open()
     facts = _fact_objects(resident, fact)
     clean = photos.photo_clean(photo) if photo else None
     name = photos.photo_store(clean) if clean else ""
@@ -73,7 +71,9 @@ def appeal_submit(
             )
     except IntegrityError:
         photos.photo_remove(name)
-        raise _already_open() from None  # a second submission raced past the check above
+        # One open appeal per reason: the database's constraint decides (a pre-check would
+        # only repeat it, and still race), and the stored photo goes again.
+        raise _already_open() from None
     except BaseException:
         photos.photo_remove(name)
         raise

@@ -142,7 +142,7 @@ def trace_run(*, trace_id: int) -> Trace:
     case = trace.case
     Trace.objects.filter(pk=trace.pk).update(status=Trace.Status.RUNNING, progress=0)
     anchors = [
-        (case.resident_id, stay.venue_id, start, end, _explicit(stay))
+        (case.resident_id, stay.venue_id, start, end)
         for stay in CheckIn.objects.filter(
             resident_id=case.resident_id,
             checked_in_at__lt=case.lookback_to,
@@ -163,7 +163,7 @@ def trace_run(*, trace_id: int) -> Trace:
         for m in close:
             first_contact[m.resident_id] = min(first_contact.get(m.resident_id, m.start), m.start)
         secondary_anchors = [
-            (stay.resident_id, stay.venue_id, start, end, _explicit(stay))
+            (stay.resident_id, stay.venue_id, start, end)
             for stay in CheckIn.objects.filter(
                 resident_id__in=close_ids,
                 checked_in_at__lt=case.lookback_to,
@@ -209,10 +209,6 @@ def trace_run(*, trace_id: int) -> Trace:
     return trace
 
 
-def _explicit(stay: CheckIn) -> bool:
-    return stay.left_how == StayEnd.CHECKOUT
-
-
 class _Match:
     __slots__ = ("anchor_resident_id", "resident_id", "venue_id", "start", "end", "explicit")
 
@@ -234,7 +230,7 @@ def _overlapping(anchors, *, exclude, threshold, trace, share, offset=0) -> list
         by_venue = defaultdict(list)
         query = Q()
         for anchor in chunk:
-            _who, venue_id, start, end, _e = anchor
+            _who, venue_id, start, end = anchor
             by_venue[venue_id].append(anchor)
             query |= Q(
                 venue_id=venue_id,
@@ -249,7 +245,7 @@ def _overlapping(anchors, *, exclude, threshold, trace, share, offset=0) -> list
             .values_list("resident_id", "venue_id", "checked_in_at", "left_at", "left_how")
         )
         for resident_id, venue_id, arrived, left, how in rows:
-            for who, _v, start, end, _e in by_venue[venue_id]:
+            for who, _v, start, end in by_venue[venue_id]:
                 window_from, window_to = max(arrived, start), min(left, end)
                 if window_to - window_from >= threshold:
                     matches.append(

@@ -293,3 +293,13 @@ def test_each_decision_is_logged_with_the_appeal_and_the_officer(yellow, officer
         f"appeal {first.pk} rejected by user {officer.pk}",
         f"appeal {second.pk} upheld by user {officer.pk}",
     ]
+
+
+def test_an_appeal_keeps_its_reasons_code_and_its_submission_is_logged(yellow, caplog):
+    import logging
+
+    (reason,) = [r for r in HealthCode.objects.get(resident=yellow).reasons if r["fact"]]
+    with caplog.at_level(logging.INFO, logger="appeals"):
+        appeal = appeal_on(yellow)
+    assert (appeal.reason_code, Appeal.objects.get().reason_code) == (reason["code"],) * 2
+    assert f"appeal {appeal.pk} submitted by resident {yellow.pk}" in caplog.messages

@@ -678,3 +678,14 @@ def test_a_pending_application_blocks_another_and_keeps_its_requested_instant(
     error = refusal(services.trace_apply, trace=trace, by=officer, reason="再来一次")
     assert (error.code, error.status) == ("already", 409)
     assert Application.objects.count() == 1
+
+
+def test_a_trace_with_a_pending_application_is_not_run_again(
+    officer, case_person, contacts, settings
+):
+    settings.TRACE_APPROVAL_THRESHOLD = 0
+    trace = traced(officer, case_person)
+    services.trace_apply(trace=trace, by=officer, reason="流调确认")  # pending
+    before = list(trace.contacts.values_list("pk", flat=True))
+    services.trace_run(trace_id=trace.pk)  # a redelivered task
+    assert list(trace.contacts.values_list("pk", flat=True)) == before
