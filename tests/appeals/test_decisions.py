@@ -208,7 +208,9 @@ def test_the_officers_of_the_trace_cannot_decide_but_a_second_officer_can(office
         with pytest.raises(DomainError) as refused:
             appeal_uphold(appeal=appeal, by=own)
         assert (refused.value.code, refused.value.status) == ("own_trace", 403)
-        assert "另一名工作人员" in refused.value.message
+        assert refused.value.message == (
+            "该风险标记来自您发起或赋码的流调，您不能处理针对它的申诉，请由另一名工作人员处理。"
+        )
         with pytest.raises(DomainError):
             appeal_reject(appeal=appeal, by=own, answer="属实")
     assert colour(contact) == "red" and Appeal.objects.get().is_open

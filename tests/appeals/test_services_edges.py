@@ -227,14 +227,19 @@ def test_an_appeal_names_the_very_flag_of_its_reason_among_the_persons_flags(off
         assert appeal.flag_id == flag.pk
 
 
+@pytest.mark.parametrize("kind", ["flag", "sample"])
 @pytest.mark.parametrize(
     "correction", [{"id_number": "110105199001011236"}, {"id_type": "passport"}]
 )
-def test_a_flag_corrected_to_another_document_since_the_code_was_computed_is_gone(correction):
-    person, flag = flagged("李晓明", "13912340001")
-    RiskFlag.objects.filter(pk=flag.pk).update(**correction)  # the stored code still names it
+def test_a_fact_corrected_to_another_document_since_the_code_was_computed_is_gone(kind, correction):
+    if kind == "flag":
+        person, row = flagged("李晓明", "13912340001")
+    else:
+        person = positive("王阳")
+        row = Sample.objects.get(id_number=person.id_number)
+    type(row).objects.filter(pk=row.pk).update(**correction)  # the stored code still names it
     with pytest.raises(DomainError) as refused:
-        appeal_submit(resident=person, fact=f"flag:{flag.pk}", text="我当天不在该地。")
+        appeal_submit(resident=person, fact=f"{kind}:{row.pk}", text="我当天不在该地。")
     assert (refused.value.field, refused.value.code, refused.value.message) == (
         "fact",
         "no_such_reason",
@@ -303,3 +308,32 @@ def test_an_appeal_keeps_its_reasons_code_and_its_submission_is_logged(yellow, c
         appeal = appeal_on(yellow)
     assert (appeal.reason_code, Appeal.objects.get().reason_code) == (reason["code"],) * 2
     assert f"appeal {appeal.pk} submitted by resident {yellow.pk}" in caplog.messages
+
+
+def test_a_reason_not_on_the_code_is_refused_in_words(yellow):
+    with pytest.raises(DomainError) as refused:
+        appeal_submit(resident=yellow, fact="flag:999999", text="我当天不在该地。")
+    assert (refused.value.field, refused.value.code, refused.value.message) == (
+        "fact",
+        "no_such_reason",
+        "您的健康码上现在没有这条原因，无需申诉；请回到健康码页面重新选择。",
+    )
+
+
+def test_a_photo_stored_for_an_appeal_that_then_fails_to_save_goes_again(
+    yellow, settings, monkeypatch
+):
+    from tests.appeals.conftest import image_bytes, stored_files, upload
+
+    def broken(**fields):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(Appeal.objects, "create", broken)
+    with pytest.raises(RuntimeError):
+        appeal_submit(
+            resident=yellow,
+            fact=reason_fact(yellow),
+            text="我当天不在该地。",
+            photo=upload(image_bytes()),
+        )
+    assert stored_files(settings) == []
