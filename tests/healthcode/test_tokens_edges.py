@@ -274,3 +274,27 @@ def test_kinds_never_cross():
     # A paper body under the phone token's salt: the signature does not carry over.
     forged = documented_signer("healthcode.tokens.v2").sign(paper_body(1))
     assert problem(tokens.read_paper, forged, now=ISSUED) is TokenProblem.BAD_SIGNATURE
+
+
+# --- From the full mutation run (docs/testing.md) --------------------------------------------
+def test_a_name_of_exactly_the_limit_is_kept_whole_one_byte_more_is_cut():
+    exact = "张" * (tokens.NAME_MAX_BYTES // 3)  # 3 bytes a character: exactly the limit
+    assert len(exact.encode()) == tokens.NAME_MAX_BYTES
+    for name, kept in ((exact, exact), (exact + "a", exact), ("a" + exact, "a" + exact[:-1])):
+        status = tokens.Status(colour="green", masked_name=name)
+        token = tokens.issue(public_id=PUBLIC_ID, now=ISSUED, status=status).token
+        assert tokens.read_assertion(token, now=ISSUED).masked_name == kept
+
+
+def test_a_token_whose_base64_ends_in_x_keeps_that_letter():
+    """Only the padding is stripped: a token is read back whatever letter it ends in."""
+    assert tokens._b64(b"\x00\x00\x17") == "AAAX"
+    assert tokens._b64(b"\xff\xff") == "__8"  # one "=" of padding dropped
+
+
+def test_a_life_longer_than_the_assertion_can_hold_is_cut_to_18_hours(settings):
+    settings.HEALTHCODE_TOKEN_TTL_SECONDS = 100_000  # longer than 0xFFFF s
+    status = tokens.Status(colour="green", masked_name="张*")
+    token = tokens.issue(public_id=PUBLIC_ID, now=ISSUED, status=status).token
+    assertion = tokens.read_assertion(token, now=ISSUED)
+    assert assertion.expires_at - assertion.issued_at == dt.timedelta(seconds=0xFFFF)
