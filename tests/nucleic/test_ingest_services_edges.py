@@ -355,3 +355,18 @@ def test_a_policy_in_effect_now_is_applied_at_once_and_a_later_one_is_not(
 )
 def test_copy_text(value, text):
     assert services._copy_text(value) == text
+
+
+def test_a_record_is_checked_against_the_local_date_of_the_instant_given():
+    """Born on the local date of ``now`` (a day after the clock's): not in the future then,
+    whether a batch passes the date in or one record is cleaned alone."""
+    later = NOW + dt.timedelta(days=1)  # 2 June, 20:00 in Beijing
+    raw = record(
+        1,
+        id_number=resident_id(birth="20220602"),
+        sampled_at="2022-06-02 08:30",
+        reported_at="2022-06-02 10:00",
+    )
+    assert errors_of(raw, now=later) == {}
+    assert services.clean_result_record(raw, now=later)["id_number"] == raw["id_number"]
+    assert errors_of(raw, now=NOW)["id_number"] == ["身份证号码中的出生日期晚于今天。"]
