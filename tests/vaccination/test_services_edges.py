@@ -5,7 +5,9 @@ docs/testing.md): each field's exact refusal, and the values just inside each bo
 import datetime as dt
 
 import pytest
+import time_machine
 
+from healthcode.errors import DomainError
 from healthcode.ingest import RecordInvalid
 from tests.factories import resident_id
 from vaccination import services
@@ -129,3 +131,58 @@ def test_every_bad_field_is_named_at_once():
         "dose_number",
         "vaccinated_on",
     }
+
+
+# --- The batch, at the instant given (from the full mutation run, docs/testing.md) -----------
+@pytest.mark.django_db
+def test_a_batch_is_cleaned_received_and_updated_at_the_instant_given():
+    """The clock stands at NOW; the batch is given a day later: a dose on that day is not in
+    the future, and the batch and the updated dose carry the instant given."""
+    from tests.factories import site_key
+    from vaccination.models import Dose
+
+    key, _secret = site_key()
+    later = NOW + dt.timedelta(days=1)  # 2 June, 12:00 in Beijing
+    with time_machine.travel(NOW, tick=False):
+        batch, outcome = services.doses_ingest(
+            key=key, records=[record(vaccinated_on="2022-06-02")], content_type="json", now=later
+        )
+    assert (outcome.errors, len(outcome.created), batch.received_at) == ([], 1, later)
+    assert Dose.objects.get().updated_at == later
+    corrected = record(vaccinated_on="2022-06-01")
+    _batch, outcome = services.doses_ingest(
+        key=key, records=[corrected], content_type="json", now=later + dt.timedelta(hours=1)
+    )
+    assert len(outcome.updated) == 1
+    assert Dose.objects.get().updated_at == later + dt.timedelta(hours=1)
+
+
+def test_a_record_without_a_document_type_is_a_resident_id():
+    data = record()
+    del data["id_type"]
+    assert services.clean_dose_record(data, now=NOW)["id_type"] == "resident_id"
+
+
+def test_an_unknown_document_type_is_a_field_error_not_a_crash():
+    errors = errors_of(id_type="驾驶证")
+    assert set(errors) >= {"id_type"}
+
+
+@pytest.mark.django_db
+def test_a_batch_that_loses_a_race_on_a_record_is_a_conflict_in_words(monkeypatch):
+    from django.db import IntegrityError
+
+    from tests.factories import site_key
+    from vaccination.models import Dose
+
+    def lost(objs, **kwargs):
+        raise IntegrityError("duplicate key value violates unique constraint")
+
+    monkeypatch.setattr(Dose.objects, "bulk_create", lost)
+    with pytest.raises(DomainError) as refused:
+        services.doses_ingest(key=site_key()[0], records=[record()], content_type="json", now=NOW)
+    assert (refused.value.code, refused.value.status, refused.value.message) == (
+        "conflict",
+        409,
+        "同一接种记录正被另一批次同时上传，请稍后重试本批次。",
+    )
