@@ -257,3 +257,24 @@ def test_an_offline_confirmation_is_judged_by_the_status_of_its_instant(inspecto
     assert not Alert.objects.exists()
     person.health_code.refresh_from_db()
     assert person.health_code.test["valid_now"] is False  # the stored code stays today's
+
+
+def test_a_second_arrival_answers_with_this_inspectors_row_of_that_id(resident):
+    """The resent confirmation meets the constraint (the colour changed): the answer is the
+    row this inspector recorded under that id — not another inspector's row with the same id,
+    nor this inspector's row of another id."""
+    client_id = str(uuid.uuid4())
+    one, other = make_inspector(), make_inspector(phone="13522220001")
+    now = timezone.now()
+    assert (
+        confirm(other, token_at(make_resident(), now), client_id=str(uuid.uuid4())).status_code
+        == 201
+    )
+    assert confirm(one, token_at(make_resident(), now), client_id=client_id).status_code == 201
+    token = token_at(resident, now)
+    first = confirm(other, token, client_id=client_id)
+    add_flag(resident, "close_contact")  # red now: the resend is no repeat
+    again = confirm(other, token, client_id=client_id)
+    assert again.status_code == 200
+    assert again.json()["checkin_id"] == first.json()["checkin_id"]
+    assert CheckIn.objects.count() == 3
