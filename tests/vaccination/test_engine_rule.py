@@ -74,3 +74,15 @@ def test_the_defaults_keep_every_other_door_as_it_was():
         colour="green", test=IN_TIME, required_hours=None, test_required=True, now=NOW
     )
     assert decision.passed is True
+
+
+def test_a_person_whose_doses_are_not_given_has_none_on_record():
+    decision = engine.entry_decision(
+        colour="green",
+        test=IN_TIME,
+        required_hours=None,
+        test_required=True,
+        now=NOW,
+        vaccination_required=True,
+    )
+    assert (decision.passed, decision.code) == (False, "not_vaccinated")
