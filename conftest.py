@@ -10,13 +10,15 @@ Two things make each mutant's run short:
   database go first again; the database tests keep pytest-django's order among themselves.
 - Each mutant runs in a fresh process, which created the SQLite test database by running every
   migration (about 4 s, most of a mutant's time). Under mutmut the first process to need it
-  migrates once, with no mutant active, and keeps a copy in a file (``.mutmut-testdb.sqlite3``
-  beside this file in ``mutants/``); every later one copies that file into its in-memory test
-  database with SQLite's backup API (milliseconds). The migrations are not among the mutated
+  migrates once, with no mutant active, and keeps a copy in a file
+  (``.mutmut-testdb-<digest of the migrations>.sqlite3`` beside this file in ``mutants/``);
+  every later one copies that file into its in-memory test database with SQLite's backup API
+  (milliseconds). The migrations are not among the mutated
   modules, so every mutant would have built the same database.
 """
 
 import fcntl
+import hashlib
 import os
 import sqlite3
 from pathlib import Path
@@ -24,7 +26,18 @@ from pathlib import Path
 import pytest
 
 UNDER_MUTMUT = "MUTANT_UNDER_TEST" in os.environ
-TEMPLATE = Path(__file__).resolve().parent / ".mutmut-testdb.sqlite3"
+ROOT = Path(__file__).resolve().parent
+
+
+def _migrations_digest() -> str:
+    """A digest of every migration file: a changed migration gets a template of its own."""
+    digest = hashlib.sha256()
+    for path in sorted(ROOT.glob("*/migrations/*.py")):
+        digest.update(path.relative_to(ROOT).as_posix().encode() + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+TEMPLATE = ROOT / f".mutmut-testdb-{_migrations_digest()}.sqlite3"
 
 
 @pytest.hookimpl(trylast=True)
