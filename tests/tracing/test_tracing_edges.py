@@ -13,7 +13,7 @@ import time_machine
 from checkins.services import checkin_manual
 from healthcode.errors import DomainError
 from healthcode.models import RiskFlag
-from tests.factories import lookups, make_officer, make_resident
+from tests.factories import lookups, make_officer, make_resident, make_venue
 from tests.tracing.test_tracing import (  # noqa: F401  (fixtures)
     MIN,
     NOW,
@@ -689,3 +689,28 @@ def test_a_trace_with_a_pending_application_is_not_run_again(
     before = list(trace.contacts.values_list("pk", flat=True))
     services.trace_run(trace_id=trace.pk)  # a redelivered task
     assert list(trace.contacts.values_list("pk", flat=True)) == before
+
+
+def test_a_rerun_replaces_the_contacts_it_found_before(officer, case_person, contacts):
+    trace = traced(officer, case_person)
+    assert trace.contacts.count() == 3
+    services.trace_run(trace_id=trace.pk)  # a redelivered task, no application yet
+    assert trace.contacts.count() == 3
+
+
+def test_secondary_contacts_are_traced_from_a_close_contacts_first_contact(
+    officer, venue, case_person
+):
+    """The close contact met the case twice; between the two they sat in a cafe with someone:
+    that person is a secondary contact, counted from the first contact, not the last."""
+    cafe = make_venue(full_name="西湖区文三路咖啡馆", category="restaurant")
+    stay(case_person, venue, T0, minutes=120, explicit=True)
+    close = make_resident(name="钱两回")
+    stay(close, venue, T0 + 5 * MIN, minutes=20, explicit=True)
+    stay(close, cafe, T0 + 30 * MIN, minutes=30, explicit=True)
+    stay(close, venue, T0 + 70 * MIN, minutes=20, explicit=True)
+    met = make_resident(name="孙咖啡")
+    stay(met, cafe, T0 + 30 * MIN, minutes=30, explicit=True)
+    trace = traced(officer, case_person, second_round=True)
+    degrees = dict(trace.contacts.values_list("resident_id", "degree"))
+    assert degrees == {close.pk: "close", met.pk: "secondary"}
