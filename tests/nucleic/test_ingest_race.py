@@ -33,9 +33,12 @@ def batch(name: str) -> dict:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_concurrent_duplicate_barcode_is_a_conflict_not_a_crash(monkeypatch):
+def test_a_concurrent_duplicate_barcode_is_a_conflict_not_a_crash(monkeypatch, settings):
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL's row locks; SQLite serialises whole-database writes")
+    # Admission lets one upload run at a time in a process (config/admission.py); the race is
+    # between two web processes, each serving one: here two threads of one, so two slots.
+    settings.ADMISSION_UPLOAD_LIMIT = 2
     _token, key = lab_token()
     # Hold each upload after it has looked for existing samples (found none, so locked none)
     # and before it inserts: both transactions are open at once, and both insert the barcode.
