@@ -148,8 +148,17 @@ def test_killing_the_worker_mid_recompute_loses_no_positive(only_our_workers):
     # One process, one task at a time: kill -9 takes down the task in flight with it.
     doomed = start_celery_worker(env, f"doomed-{os.getpid()}@localhost", pool="solo")
     deadline = time.monotonic() + 60
-    while red_count() == 0:
-        assert time.monotonic() < deadline, "the worker never started recomputing"
+    while True:
+        assert time.monotonic() < deadline, "the worker never held a task mid-recompute"
+        if red_count() == 0:
+            time.sleep(0.01)
+            continue
+        # Freeze the worker, then look: between one task's ack and the next fetch it holds
+        # nothing, and a kill there would strand no task. Thaw and look again until it does.
+        os.kill(doomed.pid, signal.SIGSTOP)
+        if 0 < red_count() < N and broker().hlen("unacked") >= 1:
+            break
+        os.kill(doomed.pid, signal.SIGCONT)
         time.sleep(0.01)
     os.kill(doomed.pid, signal.SIGKILL)
     doomed.wait()
