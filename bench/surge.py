@@ -360,7 +360,7 @@ def session_for(phone: str) -> str:
     user = User.objects.get(phone=phone)
     session = SessionStore()
     session["_auth_user_id"] = str(user.pk)
-    session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+    session["_auth_user_backend"] = "healthcode.usercache.CachedModelBackend"
     session["_auth_user_hash"] = user.get_session_auth_hash()
     session.create()
     return session.session_key

@@ -78,10 +78,11 @@ def _resident_or_400(token: str, now=None):
         return None, Response(body, status=status.HTTP_400_BAD_REQUEST)
 
 
-def _inspector_scan(request, serializer_class, channel: str):
+def _inspector_scan(request, serializer_class, channel: str, *, record_lookup: bool = True):
     """Validate an inspector's scan: the venue must be theirs (403), the code genuine and
     current (400, nothing recorded) — current when the door confirmed, for a confirmation
-    made offline. Records the lookup; returns (venue, resident, input)."""
+    made offline. Records the lookup (or, ``record_lookup=False``, leaves it to the caller's
+    commit); returns (venue, resident, input, lookup)."""
     data = serializer_class(data=request.data)
     data.is_valid(raise_exception=True)
     venue = _inspected_venue(request, data.validated_data["venue"])
@@ -89,8 +90,15 @@ def _inspector_scan(request, serializer_class, channel: str):
     resident, error = _resident_or_400(data.validated_data["code"], now=at)
     if error:
         return error
-    audit_lookup(action=channel, actor=request.user, subject=resident, venue_name=venue.full_name)
-    return venue, resident, data.validated_data
+    lookup = {
+        "action": channel,
+        "actor": request.user,
+        "subject": resident,
+        "venue_name": venue.full_name,
+    }
+    if record_lookup:
+        audit_lookup(**lookup)
+    return venue, resident, data.validated_data, lookup
 
 
 def _person(resident, code, *, vaccination: Vaccination, passed: bool, decision: str) -> dict:
@@ -135,7 +143,7 @@ class InspectVerifyApi(APIView):
         scanned = _inspector_scan(request, self.InspectVerifyInputSerializer, "inspector_scan")
         if isinstance(scanned, Response):
             return scanned
-        venue, resident, attrs = scanned
+        venue, resident, attrs, _lookup = scanned
         now = timezone.now()
         used_elsewhere, vaccination = door_preview_facts(
             resident=resident,
@@ -192,11 +200,14 @@ class InspectConfirmApi(APIView):
     def post(self, request):
         """201 with the new check-in; 200 with the same check-in when this ``client_id`` was
         already recorded (a door resending its offline queue)."""
-        scanned = _inspector_scan(request, self.InspectConfirmInputSerializer, "inspector_confirm")
+        scanned = _inspector_scan(
+            request, self.InspectConfirmInputSerializer, "inspector_confirm", record_lookup=False
+        )
         if isinstance(scanned, Response):
             return scanned
-        venue, resident, attrs = scanned
-        checkin, new = services.checkin_record(
+        venue, resident, attrs, lookup = scanned
+        checkin, new = services.checkin_record_looked_up(
+            lookup=lookup,
             resident=resident,
             venue=venue,
             method=Method.INSPECTOR_SCAN,
@@ -249,7 +260,7 @@ class InspectCheckoutApi(APIView):
         scanned = _inspector_scan(request, self.InspectCheckoutInputSerializer, "inspector_scan")
         if isinstance(scanned, Response):
             return scanned
-        venue, resident, attrs = scanned
+        venue, resident, attrs, _lookup = scanned
         return _checkout(resident, venue, attrs["code"])
 
 
@@ -393,10 +404,13 @@ class DeviceVerifyApi(APIView):
             resident, error = _resident_or_400(attrs["code"])
             if error:
                 return error
-            audit_lookup(
-                action="device", machine=machine, subject=resident, venue_name=venue.full_name
-            )
-            checkin, _new = services.checkin_record(
+            checkin, _new = services.checkin_record_looked_up(
+                lookup={
+                    "action": "device",
+                    "machine": machine,
+                    "subject": resident,
+                    "venue_name": venue.full_name,
+                },
                 resident=resident,
                 venue=venue,
                 method=Method.DEVICE,

@@ -2,12 +2,11 @@
 
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, F, QuerySet
+from django.db.models import BooleanField, F, QuerySet
 
 from checkins.models import Alert, CheckIn, Device, GridWorker
-from healthcode import regions, rowcache, tokens
-from healthcode.models import Resident
-from vaccination.selectors import Vaccination, vaccination_columns
+from healthcode import rawrows, regions, rowcache, tokens
+from vaccination.selectors import VACCINATION_FIELDS, Vaccination, vaccination_columns_sql
 
 
 def device_key(key_hash: str) -> str:
@@ -96,26 +95,32 @@ def checkins_for_venue(*, venue, day) -> QuerySet[CheckIn]:
     )
 
 
-def _same_token_elsewhere(*, resident, token: str, venue, now) -> QuerySet[CheckIn]:
-    """Check-ins of this holder with this token, within its life, at another venue."""
-    return CheckIn.objects.filter(
-        resident_id=resident.pk,
-        token_digest=tokens.digest(token),
-        checked_in_at__gt=now - tokens.lifetime(),
-    ).exclude(venue_id=venue.pk)
+_TOKEN_USED_ELSEWHERE = (
+    f'EXISTS (SELECT 1 FROM "{CheckIn._meta.db_table}" t WHERE t.resident_id = %s '
+    "AND t.token_digest = %s AND t.checked_in_at > %s AND t.venue_id <> %s)"
+)
+_PREVIEW = rawrows.Rows(extra=(*VACCINATION_FIELDS, BooleanField()))
+_USED = rawrows.Rows(extra=(BooleanField(),))
+
+
+def _token_used_elsewhere_sql(*, resident, token: str, venue, now) -> tuple[str, list]:
+    """Whether a check-in of this holder with this token, within its life, was made at another
+    venue: an EXISTS on the check-ins' (resident, token) index, and its parameters."""
+    since = rawrows.param(CheckIn, "checked_in_at", now - tokens.lifetime())
+    return _TOKEN_USED_ELSEWHERE, [resident.pk, tokens.digest(token), since, venue.pk]
 
 
 def door_preview_facts(*, resident, token: str, venue, now) -> tuple[bool, Vaccination]:
-    """For the inspector's preview, in one query: whether this token (if any: a paper code
-    has none) checked its holder in at another venue, and the person's doses."""
-    columns = vaccination_columns(resident=resident)
+    """For the inspector's preview, in one statement: whether this token (if any: a paper
+    code has none) checked its holder in at another venue, and the person's doses."""
+    doses, params = vaccination_columns_sql(resident=resident)
+    used, used_params = "FALSE", []
     if token:
-        columns["used_elsewhere"] = Exists(
-            _same_token_elsewhere(resident=resident, token=token, venue=venue, now=now)
+        used, used_params = _token_used_elsewhere_sql(
+            resident=resident, token=token, venue=venue, now=now
         )
-    row = Resident.objects.filter(pk=resident.pk).values(**columns).get()
-    vaccination = Vaccination(row["vaccination_doses"] or 0, row["vaccination_last_date"])
-    return bool(row.get("used_elsewhere")), vaccination
+    count, last_date, used_elsewhere = _PREVIEW.one(f"SELECT {doses}, {used}", params + used_params)
+    return bool(used_elsewhere), Vaccination(count or 0, last_date)
 
 
 def token_used_elsewhere(*, resident, token: str, venue, now) -> bool:
@@ -124,7 +129,8 @@ def token_used_elsewhere(*, resident, token: str, venue, now) -> bool:
     inspector's preview (``door_preview_facts``) and by ``checkins.services.checkin_record``
     under the holder's code-row lock, so that two venues racing with one token record one
     check-in."""
-    return _same_token_elsewhere(resident=resident, token=token, venue=venue, now=now).exists()
+    sql, params = _token_used_elsewhere_sql(resident=resident, token=token, venue=venue, now=now)
+    return bool(_USED.one(f"SELECT {sql}", params)[0])
 
 
 def checkins_of(*, resident, since) -> QuerySet[CheckIn]:

@@ -23,11 +23,11 @@ from checkins.models import (
     TemperatureBand,
 )
 from checkins.selectors import token_used_elsewhere
-from healthcode import engine, regions, tokens
+from healthcode import engine, rawrows, regions, tokens
 from healthcode.errors import DomainError
 from healthcode.models import HealthCode, Resident
 from healthcode.selectors import status_as_of
-from vaccination.selectors import Vaccination, vaccination_columns, vaccination_from_columns
+from vaccination.selectors import VACCINATION_FIELDS, Vaccination, vaccination_columns_sql
 from venues.models import EntryRule, Venue
 
 # Which stopped check-ins raise which alert. A person stopped for lack of vaccination
@@ -129,6 +129,20 @@ def checkin_record(
         return sent, False
 
 
+def checkin_record_looked_up(*, lookup: dict, **record) -> tuple[CheckIn, bool]:
+    """``checkin_record`` for a scan that read another person (a device's, an inspector's):
+    the lookup (``audit_lookup(**lookup)``) is written in the check-in's own commit — one
+    flush of the write-ahead log a scan, not two. A scan that fails (a token used elsewhere:
+    409; anything else) is still a lookup of the person and is recorded after the rollback."""
+    try:
+        with transaction.atomic():
+            audit_lookup(**lookup)
+            return checkin_record(**record)
+    except Exception:
+        audit_lookup(**lookup)
+        raise
+
+
 def _checkin_record(
     *,
     resident: Resident,
@@ -147,14 +161,9 @@ def _checkin_record(
         # is NOT carried here: a subquery of the locking statement reads the snapshot from
         # before it waited for the lock, so it would miss the check-in a concurrent scan of
         # the same token at another venue committed meanwhile; asked after, it sees it.
-        code = (
-            HealthCode.objects.select_for_update(of=("self",))
-            .annotate(**vaccination_columns(resident=resident))
-            .get(resident=resident)
-        )
+        code, vaccination = _code_locked(resident)
         if token:
             token_refuse_if_used_elsewhere(resident=resident, token=token, venue=venue, now=now)
-        vaccination = vaccination_from_columns(code)
         latest = _latest_stay(resident=resident, now=now)
         repeat = _repeat_of(latest, venue=venue, now=now)
         # At ``now``: for a confirmation made offline and sent later, the status of then.
@@ -302,15 +311,39 @@ def token_refuse_if_used_elsewhere(*, resident: Resident, token: str, venue: Ven
         raise DomainError(TOKEN_USED_ELSEWHERE, code="token_used_elsewhere", status=409)
 
 
+# The two reads of every recorded scan, written once (healthcode.rawrows): compiling them
+# with the ORM cost more than running them (docs/benchmarks.md, issue 13).
+_CODE = rawrows.Rows(HealthCode, extra=VACCINATION_FIELDS)
+_STAY = rawrows.Rows(CheckIn)
+_LATEST_STAY = (
+    f'SELECT {_STAY.columns("s")} FROM "{CheckIn._meta.db_table}" s '
+    "WHERE s.resident_id = %s AND s.checked_in_at > %s "
+    "ORDER BY s.checked_in_at DESC, s.id DESC LIMIT 1"
+)
+
+
+def _code_locked(resident: Resident) -> tuple[HealthCode, Vaccination]:
+    """The person's code, its row locked until the transaction ends, and their doses."""
+    doses, params = vaccination_columns_sql(resident=resident)
+    sql = (
+        f'SELECT {_CODE.columns("c")}, {doses} FROM "{HealthCode._meta.db_table}" c '
+        f"WHERE c.resident_id = %s{rawrows.for_update()}"
+    )
+    found = _CODE.one(sql, [*params, resident.pk])
+    if found is None:
+        raise HealthCode.DoesNotExist(f"resident {resident.pk} has no health code")
+    code, doses, last_date = found
+    code.resident = resident
+    return code, Vaccination(doses or 0, last_date)
+
+
 def _latest_stay(*, resident: Resident, now: dt.datetime) -> CheckIn | None:
     """The person's latest check-in anywhere within a stay's longest life: what a new scan
     repeats (same venue, within the window) or ends (another venue, still open). No upper
     bound: a scan that took the lock first may carry a later ``now`` than ours."""
-    return (
-        CheckIn.objects.filter(resident=resident, checked_in_at__gt=now - MAX_STAY)
-        .order_by("-checked_in_at", "-id")
-        .first()
-    )
+    since = rawrows.param(CheckIn, "checked_in_at", now - MAX_STAY)
+    found = _STAY.one(_LATEST_STAY, [resident.pk, since])
+    return found[0] if found else None
 
 
 def _repeat_of(latest: CheckIn | None, *, venue: Venue, now: dt.datetime) -> CheckIn | None:

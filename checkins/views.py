@@ -20,6 +20,7 @@ from checkins.selectors import (
 )
 from healthcode.idnumbers import IdType
 from healthcode.models import advice
+from healthcode.selectors import resident_for_user
 from healthcode.tokens import PROBLEM_MESSAGES
 from venues import codes as venue_codes
 from venues.selectors import (
@@ -45,7 +46,7 @@ def venue_scan(request, code: str):
     if unusable is not None:  # declared but not approved: its poster records nothing
         return render(request, "checkins/refused.html", {"message": unusable}, status=403)
     help_url = reverse("proxy_scan:help", args=[code])
-    resident = getattr(request.user, "resident", None)
+    resident = resident_for_user(request.user)
     if resident is None:  # a staff account: switch account, or check someone else in
         context = {"venue": venue, "help_url": help_url}
         return render(request, "checkins/scan_no_resident.html", context)

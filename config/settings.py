@@ -139,7 +139,8 @@ AUTH_USER_MODEL = "healthcode.User"
 # django-axes first: it refuses a locked-out log-in before the password is even checked.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend with the session's account row from the cache (healthcode.usercache).
+    "healthcode.usercache.CachedModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "healthcode:code"
@@ -179,7 +180,8 @@ if REDIS_URL:
     check_redis_url(REDIS_URL)
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's, reusing one client per pool (config/cache.py).
+            "BACKEND": "config.cache.ReusingRedisCache",
             "LOCATION": REDIS_URL,
             # Throttles read the cache on every guarded request and fail open when Redis is
             # down (healthcode.throttling); a short timeout keeps an unreachable Redis from

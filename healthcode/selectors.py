@@ -10,7 +10,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from healthcode import engine, tokens
+from healthcode import engine, rawrows, tokens
 from healthcode.models import (
     HealthCode,
     HealthCodeChange,
@@ -18,6 +18,7 @@ from healthcode.models import (
     Resident,
     RiskArea,
     RiskFlag,
+    User,
 )
 from nucleic.models import Sample, TestPolicy
 
@@ -29,21 +30,63 @@ def resident_from_token(*, token: str, now: dt.datetime) -> Resident:
     expired, or unknown (well signed, but nobody has that public id).
     """
     public_id = tokens.read(token, now=now)
-    resident = (
-        Resident.objects.select_related("health_code", "user").filter(public_id=public_id).first()
+    found = _BY_PUBLIC_ID.one(
+        _RESIDENT_BY_PUBLIC_ID, [rawrows.param(Resident, "public_id", public_id)]
     )
-    if resident is None:
+    if found is None:
         raise tokens.TokenInvalid(tokens.TokenProblem.UNKNOWN)
+    resident, code, user = found
+    resident.user = user
+    if code is not None:
+        resident.health_code = code
+    return resident
+
+
+# Every scanned code reads its holder this way: written once (healthcode.rawrows).
+_BY_PUBLIC_ID = rawrows.Rows(Resident, HealthCode, User)
+_RESIDENT_BY_PUBLIC_ID = (
+    f'SELECT {_BY_PUBLIC_ID.columns("r", "c", "u")} FROM "{Resident._meta.db_table}" r '
+    f'LEFT JOIN "{HealthCode._meta.db_table}" c ON c.resident_id = r.id '
+    f'LEFT JOIN "{User._meta.db_table}" u ON u.id = r.user_id WHERE r.public_id = %s'
+)
+
+
+_CODE_AND_RESIDENT = rawrows.Rows(HealthCode, Resident)
+# Written once rather than compiled by the ORM on every code refresh (healthcode.rawrows).
+_CODE_FOR_USER = (
+    f"SELECT {_CODE_AND_RESIDENT.columns('c', 'r')} "
+    f'FROM "{HealthCode._meta.db_table}" c JOIN "{Resident._meta.db_table}" r '
+    "ON r.id = c.resident_id WHERE r.user_id = %s"
+)
+
+
+_RESIDENT = rawrows.Rows(Resident)
+_RESIDENT_OF_USER = (
+    f'SELECT {_RESIDENT.columns("r")} FROM "{Resident._meta.db_table}" r WHERE r.user_id = %s'
+)
+
+
+def resident_for_user(user) -> Resident | None:
+    """The resident this account registered, or None (a staff account). One statement,
+    written once (healthcode.rawrows): the self-scan reads it on every check-in."""
+    found = _RESIDENT.one(_RESIDENT_OF_USER, [user.pk])
+    if found is None:
+        return None
+    resident = found[0]
+    resident.user = user
     return resident
 
 
 def health_code_for_user(*, user) -> HealthCode | None:
-    """The signed-in user's own health code, or None for an account with no resident."""
-    return (
-        HealthCode.objects.select_related("resident", "resident__user")
-        .filter(resident__user=user)
-        .first()
-    )
+    """The signed-in user's own health code with its resident (the account is ``user``
+    itself), or None for an account with no resident. One statement."""
+    found = _CODE_AND_RESIDENT.one(_CODE_FOR_USER, [user.pk])
+    if found is None:
+        return None
+    code, resident = found
+    resident.user = user
+    code.resident = resident
+    return code
 
 
 def health_code_current(*, user, now: dt.datetime | None = None) -> HealthCode | None:

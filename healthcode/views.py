@@ -13,7 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from healthcode import regions, services, shown_codes, tokens
+from healthcode import regions, services, shown_codes, tokens, usercache
 from healthcode.errors import DomainError
 from healthcode.forms import RegistrationForm, RiskFlagFileForm
 from healthcode.qr import qr_png
@@ -40,7 +40,7 @@ def register(request):
         except DomainError as exc:
             form.add_error(exc.field, exc.message)
         else:
-            login(request, resident.user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, resident.user, backend=usercache.BACKEND)
             return redirect(_safe_next(request) or "healthcode:code")
     return render(
         request, "healthcode/register.html", {"form": form, "next": _safe_next(request) or ""}

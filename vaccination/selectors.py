@@ -4,7 +4,7 @@ a person's status and for the door's decision."""
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Max, Subquery
+from django.db.models import Count, DateField, IntegerField, Max
 from django.utils.translation import gettext as _
 
 from healthcode.models import Resident
@@ -57,26 +57,20 @@ def vaccination_of(*, resident: Resident) -> Vaccination:
     return Vaccination(found["doses"] or 0, found["last_date"])
 
 
-def vaccination_columns(*, resident: Resident) -> dict:
-    """``vaccination_of`` as two columns another query can carry (``vaccination_doses``,
-    ``vaccination_last_date``): the door reads the doses in the same round trip as the
-    person's code (``vaccination_from_columns`` reads them back)."""
-    doses = Dose.objects.filter(
-        id_number=resident.id_number, id_type=resident.id_type, name=resident.name
-    ).order_by()
-    grouped = doses.values("id_number")  # one group: the person's doses
-    return {
-        "vaccination_doses": Subquery(
-            grouped.annotate(n=Count("dose_number", distinct=True)).values("n")[:1]
-        ),
-        "vaccination_last_date": Subquery(
-            grouped.annotate(last=Max("vaccinated_on")).values("last")[:1]
-        ),
-    }
+# The types of the two columns ``vaccination_columns_sql`` adds (healthcode.rawrows.Rows).
+VACCINATION_FIELDS = (IntegerField(), DateField())
 
 
-def vaccination_from_columns(row) -> Vaccination:
-    return Vaccination(row.vaccination_doses or 0, row.vaccination_last_date)
+def vaccination_columns_sql(*, resident: Resident) -> tuple[str, list]:
+    """``vaccination_of`` as two columns another statement can carry, so the door reads the
+    doses in the same round trip as the person's code: two scalar subqueries on the dose
+    table's identity index — the number of doses (0 without any) and the latest date. Its
+    SQL and parameters; ``VACCINATION_FIELDS`` are their types."""
+    table = Dose._meta.db_table
+    where = f'FROM "{table}" d WHERE d.id_number = %s AND d.id_type = %s AND d.name = %s'
+    identity = [resident.id_number, resident.id_type, resident.name]
+    sql = f"(SELECT COUNT(DISTINCT d.dose_number) {where}), (SELECT MAX(d.vaccinated_on) {where})"
+    return sql, identity + identity
 
 
 def vaccination_line(*, resident: Resident) -> str:

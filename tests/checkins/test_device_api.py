@@ -143,17 +143,20 @@ def test_device_verify_query_count(device, resident, django_assert_num_queries):
     post(device, {"code": "warm-up"})  # 400; reads the device (and its venue) into the cache
     # (the device and its venue come from the row cache: checkins.selectors)
     # 1 the resident with health code and account, by the token's public id
-    # 2 SAVEPOINT
-    # 3 the health code, locked (current: no recompute), carrying the person's doses
+    # 2 SAVEPOINT (the lookup and the check-in share one commit; in production, outside the
+    #   test's transaction, this is the transaction's BEGIN, not a statement)
+    # 3 INSERT the audit read (the device saw this person's status)
+    # 4 SAVEPOINT (the check-in's own, for a constraint it may meet)
+    # 5 the health code, locked (current: no recompute), carrying the person's doses
     #   (dose_identity index: the venue's vaccination rule and the answer's vaccination
     #   object, kept on the check-in)
-    # 4 has this token checked the person in at another venue? (no) — its own query after
+    # 6 has this token checked the person in at another venue? (no) — its own query after
     #   the lock: a subquery of the locking statement would miss a concurrent scan's row
-    # 5 the person's latest check-in in the last 24 h (none): what a scan repeats or ends
-    # 6 INSERT the check-in
-    # 7 RELEASE SAVEPOINT
-    # 8 INSERT the audit read (the device saw this person's status)
-    with django_assert_num_queries(8):
+    # 7 the person's latest check-in in the last 24 h (none): what a scan repeats or ends
+    # 8 INSERT the check-in
+    # 9 RELEASE SAVEPOINT
+    # 10 RELEASE SAVEPOINT (in production: the one COMMIT, where there were two)
+    with django_assert_num_queries(10):
         assert post(device, {"code": token}).json()["decision"] == "pass"
 
 

@@ -217,7 +217,7 @@ def test_the_venue_throttle_counts_all_its_inspectors_and_nobody_else(bound, set
 def test_the_throttle_fails_open_when_the_cache_is_down(bound, settings, caplog):
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.cache.ReusingRedisCache",
             "LOCATION": "redis://127.0.0.1:1/3",  # nothing listens there
         }
     }

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 DEAD_REDIS = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "config.cache.ReusingRedisCache",
         "LOCATION": "redis://127.0.0.1:1/4",  # nothing listens on port 1
         "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     }

@@ -327,7 +327,7 @@ def test_per_ip_limit_spans_accounts_and_spares_other_addresses(clock, client, s
 
 DEAD_REDIS = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "config.cache.ReusingRedisCache",
         "LOCATION": "redis://127.0.0.1:1/7",  # nothing listens on port 1
         "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     }

@@ -155,10 +155,10 @@ def test_member_code_page_query_count(client, resident, django_assert_num_querie
     binding = bind(resident)
     client.force_login(resident.user)
     client.get(member_url(binding))  # the first viewing is recorded; this one is not again
-    # (the session comes from the cache: healthcode.sessions)
-    # 1 user, 2 own code joined with resident and account, 3 the binding joined with member
-    # and code, 4 is a viewing already recorded (once per token life), 5 the switcher's
-    # bindings, 6 the account's roles for the navigation, 7 the member's doses for the
-    # vaccination line (dose_identity index)
-    with django_assert_num_queries(7):
+    # (the session and the account row come from the cache: healthcode.sessions, usercache)
+    # 1 own code joined with resident, 2 the binding joined with member and code, 3 is a
+    # viewing already recorded (once per token life), 4 the switcher's bindings, 5 the
+    # account's roles for the navigation, 6 the member's doses for the vaccination line
+    # (dose_identity index)
+    with django_assert_num_queries(6):
         assert client.get(member_url(binding)).status_code == 200
