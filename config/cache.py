@@ -30,9 +30,7 @@ class ReusingRedisCacheClient(RedisCacheClient):
                         self._pools[index] = self._pool_class.from_url(
                             self._servers[index], **self._pool_options
                         )
-                    client = self._clients[index] = self._client(
-                        connection_pool=self._pools[index]
-                    )
+                    client = self._clients[index] = self._client(connection_pool=self._pools[index])
         return client
 
 
