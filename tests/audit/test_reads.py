@@ -283,20 +283,25 @@ def test_a_venues_page_reads_each_visitor_shown_once_an_hour(venue, resident):
     names the venue's administrator among those who looked."""
     import time_machine
 
-    other = make_resident(name="钱七")
-    checkin_record(resident=resident, venue=venue, method=Method.SELF_SCAN)
-    checkin_record(resident=other, venue=venue, method=Method.SELF_SCAN)
-    mark = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first()
-    client = client_for(venue.administrator)
-    for _ in range(3):
-        assert client.get(reverse("venues:home")).status_code == 200
-    shown = reads().filter(pk__gt=mark)
-    assert sorted(shown.values_list("subject", flat=True)) == sorted([resident.pk, other.pk])
-    assert {(e.action, e.role, e.actor_id, e.detail["venue"]) for e in shown} == {
-        ("venue_checkins_view", ActorRole.VENUE_ADMIN, venue.administrator_id, venue.pk)
-    }
-    assert str(shown.first().viewer_kind) == "场所管理员查看到访登记"
-    with time_machine.travel(timezone.now() + dt.timedelta(hours=1, seconds=1)):
+    # At a Beijing noon: the page lists *today's* visitors, and an hour later must still be
+    # today (run from the real clock, this failed between 23:00 and 24:00 Beijing time).
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    noon = dt.datetime.combine(tomorrow, dt.time(12), tzinfo=timezone.get_current_timezone())
+    with time_machine.travel(noon):
+        other = make_resident(name="钱七")
+        checkin_record(resident=resident, venue=venue, method=Method.SELF_SCAN)
+        checkin_record(resident=other, venue=venue, method=Method.SELF_SCAN)
+        mark = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first()
+        client = client_for(venue.administrator)
+        for _ in range(3):
+            assert client.get(reverse("venues:home")).status_code == 200
+        shown = reads().filter(pk__gt=mark)
+        assert sorted(shown.values_list("subject", flat=True)) == sorted([resident.pk, other.pk])
+        assert {(e.action, e.role, e.actor_id, e.detail["venue"]) for e in shown} == {
+            ("venue_checkins_view", ActorRole.VENUE_ADMIN, venue.administrator_id, venue.pk)
+        }
+        assert str(shown.first().viewer_kind) == "场所管理员查看到访登记"
+    with time_machine.travel(noon + dt.timedelta(hours=1, seconds=1)):
         assert client.get(reverse("venues:home")).status_code == 200
     assert reads().filter(pk__gt=mark).count() == 4
 
