@@ -5,6 +5,7 @@ from urllib.parse import quote
 import pytest
 import time_machine
 from django.urls import reverse
+from django.utils import timezone
 
 from healthcode.idnumbers import IdType
 from healthcode.models import HealthCode, HealthCodeChange, Resident, User
@@ -48,7 +49,10 @@ def _nothing_saved():
 
 def test_page_registers_logs_in_and_issues_a_green_code(client):
     data = registration_data(contact_history=["risk_area", "abroad"], contact_note="上海返回")
-    moment = dt.datetime(2026, 11, 22, 8, 30, tzinfo=dt.UTC)
+    # Minutes ago, not a fixed date: the log-in it makes must still be a live session when the
+    # code page is asked for below, on the real clock (a fixed date failed once it was more
+    # than a session's age in the past).
+    moment = timezone.now().replace(microsecond=0) - dt.timedelta(minutes=5)
     with time_machine.travel(moment, tick=False):
         response = _post_page(client, data)
     assert response.status_code == 302
