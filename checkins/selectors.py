@@ -103,7 +103,7 @@ _PREVIEW = rawrows.Rows(extra=(*VACCINATION_FIELDS, BooleanField()))
 _USED = rawrows.Rows(extra=(BooleanField(),))
 
 
-def _token_used_elsewhere_sql(*, resident, token: str, venue, now) -> tuple[str, list]:
+def token_used_elsewhere_sql(*, resident, token: str, venue, now) -> tuple[str, list]:
     """Whether a check-in of this holder with this token, within its life, was made at another
     venue: an EXISTS on the check-ins' (resident, token) index, and its parameters."""
     since = rawrows.param(CheckIn, "checked_in_at", now - tokens.lifetime())
@@ -116,7 +116,7 @@ def door_preview_facts(*, resident, token: str, venue, now) -> tuple[bool, Vacci
     doses, params = vaccination_columns_sql(resident=resident)
     used, used_params = "FALSE", []
     if token:
-        used, used_params = _token_used_elsewhere_sql(
+        used, used_params = token_used_elsewhere_sql(
             resident=resident, token=token, venue=venue, now=now
         )
     count, last_date, used_elsewhere = _PREVIEW.one(f"SELECT {doses}, {used}", params + used_params)
@@ -129,7 +129,7 @@ def token_used_elsewhere(*, resident, token: str, venue, now) -> bool:
     inspector's preview (``door_preview_facts``) and by ``checkins.services.checkin_record``
     under the holder's code-row lock, so that two venues racing with one token record one
     check-in."""
-    sql, params = _token_used_elsewhere_sql(resident=resident, token=token, venue=venue, now=now)
+    sql, params = token_used_elsewhere_sql(resident=resident, token=token, venue=venue, now=now)
     return bool(_USED.one(f"SELECT {sql}", params)[0])
 
 

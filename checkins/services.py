@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import BooleanField, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -22,7 +22,7 @@ from checkins.models import (
     StayEnd,
     TemperatureBand,
 )
-from checkins.selectors import token_used_elsewhere
+from checkins.selectors import token_used_elsewhere, token_used_elsewhere_sql
 from healthcode import engine, rawrows, regions, tokens
 from healthcode.errors import DomainError
 from healthcode.models import HealthCode, Resident
@@ -83,6 +83,7 @@ def checkin_record(
     token: str = "",
     now: dt.datetime | None = None,
     client_id: uuid.UUID | None = None,
+    lookup: dict | None = None,
 ) -> tuple[CheckIn, bool]:
     """Record that ``resident`` arrived at ``venue`` with the decision at the door; return
     the check-in and whether it is new. Red, yellow, fever and overdue tests raise alerts.
@@ -105,6 +106,9 @@ def checkin_record(
     offline sends its queue until it hears back, so one may arrive twice). The second arrival
     returns the first check-in, not new (``checkin_once_per_client_id``); ``now`` is then
     when the door confirmed, not when the confirmation arrived.
+
+    ``lookup``: ``audit_lookup``'s arguments, written in the check-in's own commit
+    (``checkin_record_looked_up``).
     """
     try:
         return _checkin_record(
@@ -118,6 +122,7 @@ def checkin_record(
             token=token,
             now=now or timezone.now(),
             client_id=client_id,
+            lookup=lookup,
         )
     except IntegrityError:
         # A second arrival queues on the person's code-row lock and usually finds the first
@@ -126,18 +131,19 @@ def checkin_record(
         sent = CheckIn.objects.filter(scanned_by=scanned_by, client_id=client_id).first()
         if client_id is None or sent is None:
             raise
+        if lookup is not None:
+            audit_lookup(**lookup)  # rolled back with the insert; the resent scan is a lookup
         return sent, False
 
 
 def checkin_record_looked_up(*, lookup: dict, **record) -> tuple[CheckIn, bool]:
     """``checkin_record`` for a scan that read another person (a device's, an inspector's):
     the lookup (``audit_lookup(**lookup)``) is written in the check-in's own commit — one
-    flush of the write-ahead log a scan, not two. A scan that fails (a token used elsewhere:
-    409; anything else) is still a lookup of the person and is recorded after the rollback."""
+    flush of the write-ahead log a scan, not two, and no savepoint (the lookup is written in the
+    check-in's transaction, not around it). A scan that fails (a token used elsewhere: 409;
+    anything else) is still a lookup of the person and is recorded after the rollback."""
     try:
-        with transaction.atomic():
-            audit_lookup(**lookup)
-            return checkin_record(**record)
+        return checkin_record(lookup=lookup, **record)
     except Exception:
         audit_lookup(**lookup)
         raise
@@ -155,16 +161,20 @@ def _checkin_record(
     token: str,
     now: dt.datetime,
     client_id: uuid.UUID | None,
+    lookup: dict | None,
 ) -> tuple[CheckIn, bool]:
     with transaction.atomic():
+        if lookup is not None:
+            audit_lookup(**lookup)
         # The person's code, locked, carrying their doses (one round trip). The token check
-        # is NOT carried here: a subquery of the locking statement reads the snapshot from
-        # before it waited for the lock, so it would miss the check-in a concurrent scan of
-        # the same token at another venue committed meanwhile; asked after, it sees it.
+        # and the latest stay are NOT carried here: a subquery of the locking statement reads
+        # the snapshot from before it waited for the lock, so it would miss the check-in a
+        # concurrent scan committed meanwhile (the same token at another venue; the same
+        # person at this door); asked after, in one statement, they see it.
         code, vaccination = _code_locked(resident)
-        if token:
-            token_refuse_if_used_elsewhere(resident=resident, token=token, venue=venue, now=now)
-        latest = _latest_stay(resident=resident, now=now)
+        latest, used_elsewhere = _latest_stay(resident=resident, now=now, token=token, venue=venue)
+        if used_elsewhere:
+            raise DomainError(TOKEN_USED_ELSEWHERE, code="token_used_elsewhere", status=409)
         repeat = _repeat_of(latest, venue=venue, now=now)
         # At ``now``: for a confirmation made offline and sent later, the status of then.
         code = status_as_of(code, resident=resident, at=now)
@@ -314,11 +324,14 @@ def token_refuse_if_used_elsewhere(*, resident: Resident, token: str, venue: Ven
 # The two reads of every recorded scan, written once (healthcode.rawrows): compiling them
 # with the ORM cost more than running them (docs/benchmarks.md, issue 13).
 _CODE = rawrows.Rows(HealthCode, extra=VACCINATION_FIELDS)
-_STAY = rawrows.Rows(CheckIn)
+_STAY = rawrows.Rows(CheckIn, extra=(BooleanField(),))
+# The latest stay (if any) beside whether the scanned token was used elsewhere (FALSE, or
+# checkins.selectors' EXISTS): a LEFT JOIN of one row, so the answer is one row either way.
 _LATEST_STAY = (
-    f'SELECT {_STAY.columns("s")} FROM "{CheckIn._meta.db_table}" s '
-    "WHERE s.resident_id = %s AND s.checked_in_at > %s "
-    "ORDER BY s.checked_in_at DESC, s.id DESC LIMIT 1"
+    f"SELECT {_STAY.columns('s')}, {{used}} FROM (SELECT 1 AS one) o LEFT JOIN "
+    f'(SELECT {_STAY.columns("l")} FROM "{CheckIn._meta.db_table}" l '
+    "WHERE l.resident_id = %s AND l.checked_in_at > %s "
+    "ORDER BY l.checked_in_at DESC, l.id DESC LIMIT 1) s ON 1 = 1"
 )
 
 
@@ -337,13 +350,24 @@ def _code_locked(resident: Resident) -> tuple[HealthCode, Vaccination]:
     return code, Vaccination(doses or 0, last_date)
 
 
-def _latest_stay(*, resident: Resident, now: dt.datetime) -> CheckIn | None:
+def _latest_stay(
+    *, resident: Resident, now: dt.datetime, token: str = "", venue: Venue | None = None
+) -> tuple[CheckIn | None, bool]:
     """The person's latest check-in anywhere within a stay's longest life: what a new scan
     repeats (same venue, within the window) or ends (another venue, still open). No upper
-    bound: a scan that took the lock first may carry a later ``now`` than ours."""
+    bound: a scan that took the lock first may carry a later ``now`` than ours. With a
+    ``token``, also whether it checked its holder in at a venue other than ``venue`` within
+    its life (``checkins.selectors.token_used_elsewhere``'s rule), in the same statement."""
+    used, params = "FALSE", []
+    if token:
+        used, params = token_used_elsewhere_sql(
+            resident=resident, token=token, venue=venue, now=now
+        )
     since = rawrows.param(CheckIn, "checked_in_at", now - MAX_STAY)
-    found = _STAY.one(_LATEST_STAY, [resident.pk, since])
-    return found[0] if found else None
+    latest, used_elsewhere = _STAY.one(
+        _LATEST_STAY.format(used=used), [*params, resident.pk, since]
+    )
+    return latest, bool(used_elsewhere)
 
 
 def _repeat_of(latest: CheckIn | None, *, venue: Venue, now: dt.datetime) -> CheckIn | None:

@@ -143,20 +143,18 @@ def test_device_verify_query_count(device, resident, django_assert_num_queries):
     post(device, {"code": "warm-up"})  # 400; reads the device (and its venue) into the cache
     # (the device and its venue come from the row cache: checkins.selectors)
     # 1 the resident with health code and account, by the token's public id
-    # 2 SAVEPOINT (the lookup and the check-in share one commit; in production, outside the
-    #   test's transaction, this is the transaction's BEGIN, not a statement)
-    # 3 INSERT the audit read (the device saw this person's status)
-    # 4 SAVEPOINT (the check-in's own, for a constraint it may meet)
-    # 5 the health code, locked (current: no recompute), carrying the person's doses
+    # 2 SAVEPOINT (the check-in's transaction, nested in the test's; in production its BEGIN,
+    #   not a statement: the lookup is written inside it, so there is no savepoint of its own)
+    # 3 INSERT the audit read (the device saw this person's status), in the check-in's commit
+    # 4 the health code, locked (current: no recompute), carrying the person's doses
     #   (dose_identity index: the venue's vaccination rule and the answer's vaccination
     #   object, kept on the check-in)
-    # 6 has this token checked the person in at another venue? (no) — its own query after
-    #   the lock: a subquery of the locking statement would miss a concurrent scan's row
-    # 7 the person's latest check-in in the last 24 h (none): what a scan repeats or ends
-    # 8 INSERT the check-in
-    # 9 RELEASE SAVEPOINT
-    # 10 RELEASE SAVEPOINT (in production: the one COMMIT, where there were two)
-    with django_assert_num_queries(10):
+    # 5 the person's latest check-in in the last 24 h (none: what a scan repeats or ends) and
+    #   whether this token checked them in at another venue (no), in one statement after the
+    #   lock: a subquery of the locking statement would miss a concurrent scan's row
+    # 6 INSERT the check-in
+    # 7 RELEASE SAVEPOINT (in production: the one COMMIT)
+    with django_assert_num_queries(7):
         assert post(device, {"code": token}).json()["decision"] == "pass"
 
 

@@ -57,3 +57,24 @@ def test_a_scan_that_fails_after_the_read_leaves_its_lookup(resident, monkeypatc
         )
     assert lookups_of(resident, "device") == 1
     assert not CheckIn.objects.exists()
+
+
+def test_a_resent_confirmation_that_meets_the_constraint_leaves_its_lookup(resident):
+    """The resend's insert meets the one-row-per-client-id constraint (the colour changed in
+    between): its transaction, lookup included, is rolled back and the first row is the
+    answer — and the resend, which read the person again, is still a lookup."""
+    import uuid
+
+    from tests.checkins.test_offline_confirm import confirm as confirm_with
+    from tests.checkins.test_offline_confirm import make_inspector, token_at
+    from tests.factories import add_flag
+
+    inspector = make_inspector()
+    token, client_id = token_at(resident, timezone.now()), str(uuid.uuid4())
+    first = confirm_with(inspector, token, client_id=client_id)
+    add_flag(resident, "close_contact")  # red now: the resend is no repeat
+    again = confirm_with(inspector, token, client_id=client_id)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["checkin_id"] == first.json()["checkin_id"]
+    assert lookups_of(resident, "inspector_confirm") == 2
+    assert CheckIn.objects.filter(resident=resident).count() == 1
