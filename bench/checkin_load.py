@@ -339,9 +339,48 @@ def profile(data: Path, fill: dict, *, count: int, top: int) -> None:
         print(f"=== {mode}: {mean_ms:.2f} ms a request in-process, {len(queries)} queries")
         for query in queries:
             print("   ", query["sql"][:160])
+        stats = pstats.Stats(profiler)
+        calls = sum(entry[1] for entry in stats.stats.values())  # primitive and recursive
+        redis = sum(entry[1] for key, entry in stats.stats.items() if key[2] == "execute_command")
+        print(f"    {calls / count:,.0f} function calls a request (the same on a busy machine)")
+        print(f"    {redis / count:.1f} Redis commands a request")
+        for part, share in _shares(stats):
+            print(f"    {share:5.1%}  {part}")
         out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(top)
+        stats.stream = out
+        stats.sort_stats("cumulative").print_stats(top)
         print(out.getvalue())
+
+
+# Where a request's own time (cProfile's tottime) goes, by the code it is spent in: the first
+# part whose marker is in the function's file (or name, for C functions) takes it.
+PARTS = (
+    ("SQL on the wire (psycopg2 execute, commit)", ("psycopg2", "'commit'", "'rollback'")),
+    # The socket calls are Redis's: psycopg2 talks to PostgreSQL inside its C execute.
+    ("Redis (session, account, rows)", ("redis/", "django/core/cache", "_socket.socket")),
+    ("ORM: building and compiling statements", ("django/db/models",)),
+    ("database layer (cursors, transactions)", ("django/db/",)),
+    ("DRF (parsers, authentication, serializers)", ("rest_framework",)),
+    ("templates", ("django/template",)),
+    ("sessions, auth, CSRF", ("django/contrib/sessions", "django/contrib/auth", "csrf")),
+    ("signing (tokens: HMAC, Ed25519)", ("cryptography", "hmac", "hashlib", "signing")),
+    (
+        "the project's own code",
+        tuple(f"{ROOT}/{app}/" for app in ("healthcode", "checkins", "venues", "audit", "config")),
+    ),
+    ("Django request handling and middleware", ("django/",)),
+    ("other (stdlib, C builtins)", ("",)),
+)
+
+
+def _shares(stats) -> list[tuple[str, float]]:
+    total = sum(entry[2] for entry in stats.stats.values()) or 1.0
+    spent = dict.fromkeys([name for name, _ in PARTS], 0.0)
+    for (filename, _line, function), entry in stats.stats.items():
+        where = f"{filename} {function!r}"
+        name = next(n for n, markers in PARTS if any(m in where for m in markers))
+        spent[name] += entry[2]
+    return [(name, t / total) for name, t in spent.items() if t]
 
 
 # The order of the runs: bare and floor open and close it (each averaged), so a drift of the
