@@ -38,7 +38,7 @@ that already waited too long there is refused without waiting again.
 The first line of refusal is not this middleware but ``config.gunicorn_worker``: its acceptor
 (the process's main thread) reads a request's first bytes without consuming them, classes the
 path and asks ``Gate.screen`` whether the request would find room; if not, it writes the same
-503 (``raw_refusal``) and closes, so a refused request never waits for a pool thread.
+503 (``raw_refusal``), so a refused request never waits for a pool thread.
 """
 
 import io
@@ -380,17 +380,19 @@ def refusal(request, klass: str) -> HttpResponse:
     return response
 
 
-def raw_refusal(method: str, path: str, klass: str) -> bytes:
+def raw_refusal(method: str, path: str, klass: str, *, keep_alive: bool = False) -> bytes:
     """The whole HTTP/1.1 response ``refusal`` gives the same request, as bytes, for
     config.gunicorn_worker's acceptor to write before any thread or Django reads the request:
     the same status, body and headers (Retry-After, Content-Security-Policy, no-store...), plus
-    Date, Content-Length and ``Connection: close``. Built once per kind of refusal and process;
-    only the date changes."""
+    Date, Content-Length and, unless the connection is kept for the next request
+    (``keep_alive``), ``Connection: close``. Built once per kind of refusal and process; only
+    the date changes."""
     api = path.startswith("/api/")
     reload = not api and klass in (CODE, DOOR) and method == "GET"
     retry_after = current_gate().limits.retry_after[klass]
     head, body = _raw_parts(api, reload, klass, retry_after)
-    return head + _date_line() + (b"" if method == "HEAD" else body)
+    connection = b"" if keep_alive else b"Connection: close\r\n"
+    return head + connection + _date_line() + (b"" if method == "HEAD" else body)
 
 
 _date = (0, b"")
@@ -423,7 +425,7 @@ def _raw_parts(api: bool, reload: bool, klass: str, retry_after: int) -> tuple[b
         response = _outer_middleware()(WSGIRequest(environ), klass)
     status = f"HTTP/1.1 {response.status_code} {response.reason_phrase}\r\n"
     headers = [(k, v) for k, v in response.items() if k.lower() != "content-length"]
-    headers += [("Content-Length", str(len(response.content))), ("Connection", "close")]
+    headers += [("Content-Length", str(len(response.content)))]
     lines = "".join(f"{name}: {value}\r\n" for name, value in headers)
     return (status + lines).encode("latin-1"), response.content
 

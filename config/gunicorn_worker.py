@@ -12,7 +12,9 @@ cannot see them. This worker:
   nor a place in line (``Gate.screen``): it peeks at the request's first bytes without
   consuming them (the request line and headers, ``MSG_PEEK``), classes the path, and if the
   class has no room it reads exactly the request it peeked, writes the middleware's own 503
-  (``admission.raw_refusal``: Retry-After, the Chinese page or the JSON error) and closes. No
+  (``admission.raw_refusal``: Retry-After, the Chinese page or the JSON error) and, for an
+  HTTP/1.1 request that did not ask to close, keeps the connection for the next request (a
+  client retrying after Retry-After need not wait for a new connection); else closes. No
   thread, no Django request, no session, no database. Under a surge a refused request then
   waits only for the acceptor, not for a pool thread behind every busy one.
 
@@ -26,6 +28,7 @@ import selectors
 import socket
 import time
 from functools import partial
+from typing import NamedTuple
 from urllib.parse import unquote
 
 from gunicorn.workers.gthread import DEFAULT_WORKER_DATA_TIMEOUT, ThreadWorker
@@ -37,10 +40,16 @@ from config import admission
 PEEK_BYTES = 16384
 
 
-def read_head(data: bytes):
-    """(method, path, size) of the HTTP/1.x request at the start of ``data`` if all of it
-    (head and body) is there and has a plain Content-Length body, else None. ``path`` is
-    percent-decoded like Django's path_info."""
+class Head(NamedTuple):
+    method: str
+    path: str  # percent-decoded like Django's path_info
+    size: int  # head and body
+    keep_alive: bool  # HTTP/1.1 and no ``Connection: close``: the connection may stay open
+
+
+def read_head(data: bytes) -> Head | None:
+    """The HTTP/1.x request at the start of ``data`` if all of it (head and body) is there and
+    has a plain Content-Length body, else None."""
     end = data.find(b"\r\n\r\n")
     if end < 0:
         return None
@@ -49,11 +58,14 @@ def read_head(data: bytes):
     if len(parts) != 3 or not parts[2].startswith("HTTP/1.") or not parts[1].startswith("/"):
         return None
     length = 0
+    keep_alive = parts[2] == "HTTP/1.1"
     for line in lines[1:]:
         name, _, value = line.partition(":")
         name = name.strip().lower()
         if name in ("transfer-encoding", "expect", "upgrade"):
             return None
+        if name == "connection" and "close" in value.lower():
+            keep_alive = False
         if name == "content-length":
             try:
                 length = int(value.strip())
@@ -65,7 +77,7 @@ def read_head(data: bytes):
     if size > len(data):
         return None
     path = unquote(parts[1].split("?", 1)[0], errors="replace")
-    return parts[0], path, size
+    return Head(parts[0], path, size, keep_alive)
 
 
 class QueueStampThreadWorker(ThreadWorker):
@@ -107,22 +119,38 @@ class QueueStampThreadWorker(ThreadWorker):
         head = read_head(data)
         if head is None:
             return False
-        method, path, size = head
-        klass = admission.classify(path)
+        klass = admission.classify(head.path)
         if klass == admission.EXEMPT:
             return False
         gate = admission.current_gate()
         if gate.screen(klass):
             conn.admission_ticket = (gate, klass)
             return False
+        self._refuse(conn, head, klass)
+        return True
+
+    def _refuse(self, conn, head: Head, klass: str) -> None:
+        """Read the request, write its 503, and keep the connection for the client's next
+        request where HTTP/1.1 lets it (a closed one would make the client's retry wait for a
+        new connection, behind every other in the listen backlog); else close it."""
+        keep = head.keep_alive and self.alive and self.cfg.keepalive > 0
+        refusal = admission.raw_refusal(head.method, head.path, klass, keep_alive=keep)
         try:
-            conn.sock.recv(size, socket.MSG_DONTWAIT)  # the request, all read: a clean close
-            conn.sock.send(admission.raw_refusal(method, path, klass), socket.MSG_DONTWAIT)
+            conn.sock.recv(head.size, socket.MSG_DONTWAIT)  # exactly the request peeked
+            sent = conn.sock.send(refusal, socket.MSG_DONTWAIT)
         except OSError:
-            pass  # the client is gone, or its window full: closed either way
+            sent = 0  # the client is gone, or its window full: closed either way
+        if keep and sent == len(refusal):
+            # As gunicorn keeps a connection after a keep-alive response (finish_request).
+            conn.sock.setblocking(False)
+            conn.set_timeout()
+            self.keepalived_conns.append(conn)
+            self.poller.register(
+                conn.sock, selectors.EVENT_READ, partial(self.on_client_socket_readable, conn)
+            )
+            return
         self.nr_conns -= 1
         conn.close()
-        return True
 
     def _park(self, conn):
         # A new connection with nothing sent yet waits on the poller, as gunicorn does with one

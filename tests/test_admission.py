@@ -531,6 +531,10 @@ def test_the_acceptors_refusal_is_the_middlewares_refusal_as_bytes(client, setti
     assert headers["Connection"] == "close" and "GMT" in headers["Date"]
     for name in ("Retry-After", "Content-Type", "Cache-Control", "Content-Security-Policy"):
         assert headers[name] == response[name], name
+    kept = admission.raw_refusal(method, path, classify(path), keep_alive=True)
+    same = {k: v for k, v in headers.items() if k not in ("Connection", "Date")}
+    assert {k: v for k, v in parse_raw(kept)[1].items() if k != "Date"} == same
+    assert parse_raw(kept)[2] == body
     head = admission.raw_refusal("HEAD", path, classify(path))
     assert head.endswith(b"\r\n\r\n") and b"Content-Length: " in head  # no body after a HEAD
 

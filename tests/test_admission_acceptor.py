@@ -175,12 +175,19 @@ def test_a_refused_extra_is_answered_by_the_acceptor_while_the_door_waits_and_is
     assert time.monotonic() - started < 2.0  # the one thread is busy: only the acceptor answers
     assert status == 503
     assert headers["retry-after"] == "30"
-    assert headers["connection"] == "close"
+    assert "connection" not in headers  # HTTP/1.1: kept for the next request
     assert "no-store" in headers["cache-control"] and "content-security-policy" in headers
     assert headers["content-type"] == "text/html; charset=utf-8"
     text = body.decode()
     assert '<html lang="zh-hans">' in text and "当前访问人数过多，请 30 秒后重试。" in text
     assert 'http-equiv="refresh"' not in text
+    # The client's next request on the same connection reaches the acceptor again, and is
+    # refused again, at once; one that asks to close is refused and closed.
+    page.sendall(get("/venue/checkins.csv"))
+    assert read_response(page)[:2] == (503, headers)
+    page.sendall(get("/venue/checkins.csv", Connection="close"))
+    status, headers, _body = read_response(page)
+    assert status == 503 and headers["connection"] == "close"
     assert page.recv(1) == b""  # and closed
     page.close()
 
@@ -243,6 +250,20 @@ def test_when_the_process_has_room_the_acceptor_lets_an_extra_through(server):
     ],
 )
 def test_the_acceptor_reads_a_request_head_only_when_all_of_the_request_is_there(data, head):
-    assert read_head(data) == (head and (*head, len(data)))  # the size: all of the request
+    assert read_head(data) == (head and (*head, len(data), True))  # the size: all of it
     if head:  # a pipelined request behind it is not part of it
-        assert read_head(data + b"GET /next HTTP/1.1\r\n\r\n") == (*head, len(data))
+        assert read_head(data + b"GET /next HTTP/1.1\r\n\r\n") == (*head, len(data), True)
+
+
+@pytest.mark.parametrize(
+    ("data", "keep_alive"),
+    [
+        (b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n", True),
+        (b"GET /a HTTP/1.1\r\nConnection: close\r\n\r\n", False),
+        (b"GET /a HTTP/1.1\r\nconnection: Keep-Alive, Close\r\n\r\n", False),
+        (b"GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", False),  # 1.0: closed
+        (b"GET /a HTTP/1.0\r\n\r\n", False),
+    ],
+)
+def test_a_refused_connection_is_kept_only_where_http_1_1_keeps_it(data, keep_alive):
+    assert read_head(data).keep_alive is keep_alive
