@@ -152,9 +152,7 @@ class InspectVerifyApi(APIView):
             now=now,
         )
         if used_elsewhere:
-            raise DomainError(
-                services.TOKEN_USED_ELSEWHERE, code="token_used_elsewhere", status=409
-            )
+            raise services.token_used_elsewhere_error()
         code = ensure_current(resident.health_code, now=now)
         decision = services.door_decision(code=code, venue=venue, vaccination=vaccination, now=now)
         out = _person(

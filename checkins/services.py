@@ -174,7 +174,7 @@ def _checkin_record(
         code, vaccination = _code_locked(resident)
         latest, used_elsewhere = _latest_stay(resident=resident, now=now, token=token, venue=venue)
         if used_elsewhere:
-            raise DomainError(TOKEN_USED_ELSEWHERE, code="token_used_elsewhere", status=409)
+            raise token_used_elsewhere_error()
         repeat = _repeat_of(latest, venue=venue, now=now)
         # At ``now``: for a confirmation made offline and sent later, the status of then.
         code = status_as_of(code, resident=resident, at=now)
@@ -314,11 +314,16 @@ def checkout_at_venue(*, resident: Resident, venue: Venue, now: dt.datetime | No
 TOKEN_USED_ELSEWHERE = _lazy("已在其他场所使用，请本人刷新健康码。")
 
 
+def token_used_elsewhere_error() -> DomainError:
+    """The 409 of a token that already checked its holder in at another venue within its
+    life: the check-in above asks it under the holder's lock, the inspector's preview and the
+    exit scan before it."""
+    return DomainError(TOKEN_USED_ELSEWHERE, code="token_used_elsewhere", status=409)
+
+
 def token_refuse_if_used_elsewhere(*, resident: Resident, token: str, venue: Venue, now) -> None:
-    """409 if this token already checked its holder in at another venue within its life: the
-    check-in above asks it under the holder's lock, the inspector's preview before it."""
     if token_used_elsewhere(resident=resident, token=token, venue=venue, now=now):
-        raise DomainError(TOKEN_USED_ELSEWHERE, code="token_used_elsewhere", status=409)
+        raise token_used_elsewhere_error()
 
 
 # The two reads of every recorded scan, written once (healthcode.rawrows): compiling them
