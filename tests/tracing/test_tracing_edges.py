@@ -99,6 +99,28 @@ def test_a_look_back_given_is_kept_and_must_end_after_it_begins(officer, case_pe
     assert long.note == "注" * 200
 
 
+def test_a_case_is_registered_at_the_instant_passed_with_no_note_unless_given(officer, case_person):
+    """The case's registration time is the ``now`` passed (an import of cases registered
+    earlier keeps their time), not the clock's; a case given no note has none."""
+    earlier = NOW - dt.timedelta(hours=3)
+    case = register(officer, case_person, onset_at=earlier - dt.timedelta(days=1), now=earlier)
+    assert (case.created_at, case.lookback_to, case.note) == (earlier, earlier, "")
+
+
+def test_a_case_is_found_by_document_type_and_number_together(officer):
+    """A passport holder is not the case named by a resident ID of the same characters."""
+    make_resident(name="JOHN SMITH", id_type="passport", id_number="E12345678")
+    error = refusal(
+        services.case_register,
+        by=officer,
+        id_type="resident_id",
+        id_number="E12345678",
+        onset_at=NOW,
+    )
+    assert (error.code, error.field) == ("not_found", "id_number")
+    assert not Case.objects.exists()
+
+
 def test_registering_a_case_is_recorded_as_a_lookup_of_the_person(officer, case_person):
     register(officer, case_person)
     lookup = lookups().get()
