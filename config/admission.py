@@ -18,14 +18,14 @@ Every request is put in a priority class by its path, before anything else reads
 Each web process admits at most ``ADMISSION_CAPACITY`` requests to run at once; an ordinary
 request only while fewer than ``ADMISSION_NORMAL_LIMIT`` ordinary ones run, an upload and an
 extra likewise under their own limits, and none while a higher class waits. A code or door
-request that finds no free slot waits in line (``ADMISSION_DOOR_QUEUE`` each) for up to
-``ADMISSION_DOOR_WAIT_MS``, ordinary requests and uploads likewise with their own knobs. An
-extra waits (``ADMISSION_EXTRA_QUEUE``, ``ADMISSION_EXTRA_WAIT_MS``) only while its process is
-otherwise idle — two admin pages at once are not a surge — and leaves the line refused as soon
-as a request of another class waits for a slot. A request that cannot be admitted is refused
-at once: 503 with ``Retry-After``, a Chinese page, or the API's JSON error
-``{"detail", "code": "overloaded"}``. Nothing has read its session or the database, so a
-refusal costs about what ``/healthz`` costs and writes nothing.
+request that finds no free slot waits in its line (``ADMISSION_CODE_QUEUE``,
+``ADMISSION_DOOR_QUEUE``) for up to ``ADMISSION_DOOR_WAIT_MS``, ordinary requests and uploads
+likewise with their own knobs. An extra waits (``ADMISSION_EXTRA_QUEUE``,
+``ADMISSION_EXTRA_WAIT_MS``) only while its process is otherwise idle — two admin pages at once
+are not a surge — and leaves the line refused as soon as a request of another class waits for a
+slot. A request that cannot be admitted is refused at once: 503 with ``Retry-After``, a Chinese
+page, or the API's JSON error ``{"detail", "code": "overloaded"}``. Nothing has read its
+session or the database, so a refusal costs about what ``/healthz`` costs and writes nothing.
 
 Why slots and a line inside the process: a sync gunicorn worker runs one request at a time and
 the rest wait, unseen, in the listen backlog, so counting requests in flight tells nothing. The
@@ -136,7 +136,7 @@ class Limits:
                 EXTRA: min(settings.ADMISSION_EXTRA_LIMIT, capacity),
             },
             queue={
-                CODE: settings.ADMISSION_DOOR_QUEUE,
+                CODE: settings.ADMISSION_CODE_QUEUE,
                 DOOR: settings.ADMISSION_DOOR_QUEUE,
                 NORMAL: settings.ADMISSION_NORMAL_QUEUE,
                 UPLOAD: settings.ADMISSION_UPLOAD_QUEUE,

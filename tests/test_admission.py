@@ -105,6 +105,17 @@ def test_the_settings_make_the_door_the_only_class_that_may_take_every_slot(sett
     assert built.queue[EXTRA] == 2 and built.wait[EXTRA] == 5.0
 
 
+def test_showing_a_code_and_the_door_have_lines_of_their_own_lengths(settings):
+    settings.ADMISSION_CAPACITY = 1
+    settings.ADMISSION_CODE_QUEUE, settings.ADMISSION_DOOR_QUEUE = 3, 1
+    gate = Gate(Limits.from_settings())
+    assert (gate.limits.queue[CODE], gate.limits.queue[DOOR]) == (3, 1)
+    assert gate.enter(DOOR)  # the one slot
+    assert gate.screen(DOOR) and not gate.screen(DOOR)  # a line of one
+    assert gate.screen(CODE) and gate.screen(CODE) and gate.screen(CODE)
+    assert not gate.screen(CODE)  # a line of three
+
+
 # --- Slots at their edges --------------------------------------------------------------------
 def test_extras_run_up_to_their_limit_and_not_one_more():
     gate = Gate(limits())
@@ -392,7 +403,7 @@ def test_refusals_are_logged_as_counts_at_most_every_ten_seconds(caplog):
 # --- Through the middleware ------------------------------------------------------------------
 def fill(settings, *, door_queue=0):
     settings.ADMISSION_CAPACITY = 2
-    settings.ADMISSION_DOOR_QUEUE = door_queue
+    settings.ADMISSION_CODE_QUEUE = settings.ADMISSION_DOOR_QUEUE = door_queue
     settings.ADMISSION_NORMAL_QUEUE = 0
     gate = admission.current_gate()
     assert gate.enter(DOOR) and gate.enter(DOOR)

@@ -30,7 +30,7 @@ def fetch(url, cookie):
 
 def test_under_a_surge_extras_are_refused_while_door_requests_pass(live_server, resident, settings):
     settings.ADMISSION_CAPACITY = 1
-    settings.ADMISSION_DOOR_QUEUE = 8
+    settings.ADMISSION_CODE_QUEUE = settings.ADMISSION_DOOR_QUEUE = 8
     settings.ADMISSION_DOOR_WAIT_MS = 5000
     admission._gate = None
     client = Client()
