@@ -356,13 +356,14 @@ def _code_locked(resident: Resident) -> tuple[HealthCode, Vaccination]:
 
 
 def _latest_stay(
-    *, resident: Resident, now: dt.datetime, token: str = "", venue: Venue | None = None
+    *, resident: Resident, now: dt.datetime, token: str, venue: Venue
 ) -> tuple[CheckIn | None, bool]:
     """The person's latest check-in anywhere within a stay's longest life: what a new scan
     repeats (same venue, within the window) or ends (another venue, still open). No upper
     bound: a scan that took the lock first may carry a later ``now`` than ours. With a
-    ``token``, also whether it checked its holder in at a venue other than ``venue`` within
-    its life (``checkins.selectors.token_used_elsewhere``'s rule), in the same statement."""
+    ``token`` (or "" for none), also whether it checked its holder in at a venue other than
+    ``venue`` within its life (``checkins.selectors.token_used_elsewhere``'s rule), in the
+    same statement."""
     used, params = "FALSE", []
     if token:
         used, params = token_used_elsewhere_sql(
