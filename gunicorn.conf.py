@@ -12,7 +12,7 @@ Threads: a thread waiting in an admission line sleeps on a lock and costs no CPU
 thread that served a request keeps its PostgreSQL connection open (CONN_MAX_AGE, 60 s): a node
 holds up to WEB_CONCURRENCY x GUNICORN_THREADS connections from the web service alone (4 x 12 =
 48 by default, beside the Celery workers'), against PostgreSQL's max_connections (100 unless
-raised). So threads are no more than the slots plus the code and door lines (4 + 4 + 4): those
+raised). So threads are no more than the slots plus the code and door lines (4 + 6 + 2): those
 requests wait in the gate, in priority order; the few ordinary requests, uploads and extras
 let through beyond that wait for a thread in gunicorn's queue, where the acceptor still counts
 them (Gate.screen). More threads would not refuse faster (the acceptor does that) and would

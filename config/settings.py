@@ -480,9 +480,11 @@ ADMISSION_EXTRA_LIMIT = env_int("ADMISSION_EXTRA_LIMIT", 1, minimum=1)
 # long (counted from when gunicorn queued them). A full line refuses at once, and so does a
 # request unlikely to get a slot in time (predicted from code and door slot times), which keeps
 # refusals fast. An extra waits only while nothing but extras runs or waits in its process.
-ADMISSION_DOOR_QUEUE = env_int("ADMISSION_DOOR_QUEUE", 4, minimum=0)
-# Showing a code has its own line (a refused code refresh is a code that does not show).
-ADMISSION_CODE_QUEUE = env_int("ADMISSION_CODE_QUEUE", ADMISSION_DOOR_QUEUE, minimum=0)
+# Showing a code has the longer line: a refused code refresh is a code that does not show, and
+# it costs a third of a door scan. At 3x the sustainable rate (docs/benchmarks.md, surge) 6 + 2
+# refused 0.8 % of code displays where 4 + 4 refused 2 %, with the same goodput and threads.
+ADMISSION_CODE_QUEUE = env_int("ADMISSION_CODE_QUEUE", 6, minimum=0)
+ADMISSION_DOOR_QUEUE = env_int("ADMISSION_DOOR_QUEUE", 2, minimum=0)
 ADMISSION_NORMAL_QUEUE = env_int("ADMISSION_NORMAL_QUEUE", 2, minimum=0)
 ADMISSION_UPLOAD_QUEUE = env_int("ADMISSION_UPLOAD_QUEUE", 2, minimum=0)
 ADMISSION_EXTRA_QUEUE = env_int("ADMISSION_EXTRA_QUEUE", 2, minimum=0)
