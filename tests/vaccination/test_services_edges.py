@@ -148,11 +148,13 @@ def test_a_batch_is_cleaned_received_and_updated_at_the_instant_given():
             key=key, records=[record(vaccinated_on="2022-06-02")], content_type="json", now=later
         )
     assert (outcome.errors, len(outcome.created), batch.received_at) == ([], 1, later)
+    assert batch.content_type == "json"  # kept for the audit of what the site sent
     assert Dose.objects.get().updated_at == later
     corrected = record(vaccinated_on="2022-06-01")
-    _batch, outcome = services.doses_ingest(
-        key=key, records=[corrected], content_type="json", now=later + dt.timedelta(hours=1)
+    again, outcome = services.doses_ingest(
+        key=key, records=[corrected], content_type="csv", now=later + dt.timedelta(hours=1)
     )
+    assert again.content_type == "csv"
     assert len(outcome.updated) == 1
     assert Dose.objects.get().updated_at == later + dt.timedelta(hours=1)
 
