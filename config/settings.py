@@ -482,7 +482,8 @@ ADMISSION_EXTRA_LIMIT = env_int("ADMISSION_EXTRA_LIMIT", 1, minimum=1)
 # refusals fast. An extra waits only while nothing but extras runs or waits in its process.
 # Showing a code has the longer line: a refused code refresh is a code that does not show, and
 # it costs a third of a door scan. At 3x the sustainable rate (docs/benchmarks.md, surge) 6 + 2
-# refused 0.8 % of code displays where 4 + 4 refused 2 %, with the same goodput and threads.
+# refused 0.8 % of code displays where 4 + 4 refused 2 % (goodput 1.95x against 2.08x the
+# maximum; the same 12 threads).
 ADMISSION_CODE_QUEUE = env_int("ADMISSION_CODE_QUEUE", 6, minimum=0)
 ADMISSION_DOOR_QUEUE = env_int("ADMISSION_DOOR_QUEUE", 2, minimum=0)
 ADMISSION_NORMAL_QUEUE = env_int("ADMISSION_NORMAL_QUEUE", 2, minimum=0)
