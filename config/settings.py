@@ -481,7 +481,7 @@ ADMISSION_EXTRA_LIMIT = env_int("ADMISSION_EXTRA_LIMIT", 1, minimum=1)
 # request unlikely to get a slot in time (predicted from code and door slot times), which keeps
 # refusals fast. An extra waits only while nothing but extras runs or waits in its process.
 # Showing a code has the longer line: a refused code refresh is a code that does not show, and
-# it costs a third of a door scan. At 3x the sustainable rate (docs/benchmarks.md, surge) 6 + 2
+# it costs less than half a door scan. At 3x the sustainable rate (docs/benchmarks.md, surge) 6 + 2
 # refused 0.8 % of code displays where 4 + 4 refused 2 % (goodput 1.95x against 2.08x the
 # maximum; the same 12 threads).
 ADMISSION_CODE_QUEUE = env_int("ADMISSION_CODE_QUEUE", 6, minimum=0)
