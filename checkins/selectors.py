@@ -105,7 +105,10 @@ _USED = rawrows.Rows(extra=(BooleanField(),))
 
 def token_used_elsewhere_sql(*, resident, token: str, venue, now) -> tuple[str, list]:
     """Whether a check-in of this holder with this token, within its life, was made at another
-    venue: an EXISTS on the check-ins' (resident, token) index, and its parameters."""
+    venue: an EXISTS on the check-ins' (resident, token) index, and its parameters; FALSE for
+    no token (a paper code, a scan without one)."""
+    if not token:
+        return "FALSE", []
     since = rawrows.param(CheckIn, "checked_in_at", now - tokens.lifetime())
     return _TOKEN_USED_ELSEWHERE, [resident.pk, tokens.digest(token), since, venue.pk]
 
@@ -114,19 +117,18 @@ def door_preview_facts(*, resident, token: str, venue, now) -> tuple[bool, Vacci
     """For the inspector's preview, in one statement: whether this token (if any: a paper
     code has none) checked its holder in at another venue, and the person's doses."""
     doses, params = vaccination_columns_sql(resident=resident)
-    used, used_params = "FALSE", []
-    if token:
-        used, used_params = token_used_elsewhere_sql(
-            resident=resident, token=token, venue=venue, now=now
-        )
+    used, used_params = token_used_elsewhere_sql(
+        resident=resident, token=token, venue=venue, now=now
+    )
     count, last_date, used_elsewhere = _PREVIEW.one(f"SELECT {doses}, {used}", params + used_params)
     return bool(used_elsewhere), Vaccination(count or 0, last_date)
 
 
 def token_used_elsewhere(*, resident, token: str, venue, now) -> bool:
     """Whether this token has already checked its holder in at another venue within its life:
-    then it is refused there (a forwarded screenshot works once). The one rule, asked by the
-    inspector's preview (``door_preview_facts``) and by ``checkins.services.checkin_record``
+    then it is refused there (a forwarded screenshot works once). The exit scan asks it alone;
+    the rule (``token_used_elsewhere_sql``) is also asked by the inspector's preview
+    (``door_preview_facts``) and by ``checkins.services.checkin_record`` beside the latest stay,
     under the holder's code-row lock, so that two venues racing with one token record one
     check-in."""
     sql, params = token_used_elsewhere_sql(resident=resident, token=token, venue=venue, now=now)

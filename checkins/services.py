@@ -364,11 +364,7 @@ def _latest_stay(
     ``token`` (or "" for none), also whether it checked its holder in at a venue other than
     ``venue`` within its life (``checkins.selectors.token_used_elsewhere``'s rule), in the
     same statement."""
-    used, params = "FALSE", []
-    if token:
-        used, params = token_used_elsewhere_sql(
-            resident=resident, token=token, venue=venue, now=now
-        )
+    used, params = token_used_elsewhere_sql(resident=resident, token=token, venue=venue, now=now)
     since = rawrows.param(CheckIn, "checked_in_at", now - MAX_STAY)
     latest, used_elsewhere = _STAY.one(
         _LATEST_STAY.format(used=used), [*params, resident.pk, since]
