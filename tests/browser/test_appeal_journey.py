@@ -102,6 +102,12 @@ def test_a_yellow_resident_appeals_from_the_record_and_an_officer_upholds_it(
     html = desk.content()
     for leak in (resident.name, resident.id_number, resident.user.phone):
         assert leak not in html
+    # The photo loads after the page's DOM (#facts): wait for it (up to 20 s), then read its
+    # size. Polled from here: the page's CSP forbids the eval wait_for_function would need.
+    for _ in range(200):
+        if desk.evaluate("document.querySelector('.appeal-photo').complete"):
+            break
+        desk.wait_for_timeout(100)
     assert desk.evaluate("document.querySelector('.appeal-photo').naturalWidth") == 640
     fits(desk)
     shot(desk, "5-detail")
