@@ -233,6 +233,13 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_max": 0.5,
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A worker keeps its database connection between tasks as a web process does between requests
+# (CONN_MAX_AGE): Celery's Django fixup otherwise closes it before and after every task, and
+# each 500-resident recompute paid for a new PostgreSQL backend and its cold caches. The
+# fixup's own recycling is turned off (its count is never reached) and Django's rule runs
+# around each task instead (config/celery.py): a connection past its age, or broken (a
+# database restart), is closed and the next query opens a new one.
+CELERY_DB_REUSE_MAX = 2**62
 # A code marked due by a change is queued at once; the minute sweep leaves it alone for this
 # long (it would only queue it twice), then takes it back if its task never ran — a worker
 # killed mid-chunk, a broker that was down. Longer than a healthy queue's delay (seconds),
