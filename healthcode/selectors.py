@@ -244,8 +244,10 @@ def colour_counts_by_district(*, region_codes: list[str] | None = None) -> dict:
 
 
 # --- Facts for the engine ------------------------------------------------------------------
-def facts_for_residents(residents: list[Resident]) -> dict[int, engine.Facts]:
+def facts_for_residents(residents) -> dict[int, engine.Facts]:
     """Every fact the engine needs for these residents, in a fixed number of queries.
+    ``residents``: Resident rows, or anything with their ``pk``, ``id_type``, ``id_number``,
+    ``name`` and ``population_group`` (a recompute reads only those).
 
     Results and flags are keyed by identity document and apply only where the name agrees,
     so a record that arrived before its person registered applies from registration on.

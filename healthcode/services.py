@@ -6,6 +6,7 @@ import logging
 import operator
 from collections.abc import Callable
 from functools import reduce
+from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -148,7 +149,7 @@ def _resident_create(*, user: User | None, fields: dict, now: dt.datetime) -> Re
     code.save()
     change.health_code = code
     change.save()
-    audit_many([_status_event(change)])
+    audit_many([_status_event(change, resident.pk)])
     return resident
 
 
@@ -186,16 +187,16 @@ def healthcode_recompute_many(
     """
     now = now or timezone.now()
     with transaction.atomic():
-        codes = list(
+        codes, holders = [], []
+        for pk, resident_id, *status, id_type, id_number, name, group in (
             HealthCode.objects.select_for_update(of=("self",))
-            .select_related("resident")
-            # What the engine's facts and the write need: building full rows was a third of
-            # a chunk's time (docs/benchmarks.md, 2026-11-23 issue 14).
-            .only(*_STATUS_FIELDS, *(f"resident__{f}" for f in _FACT_FIELDS))
             .filter(resident_id__any=list(resident_ids))
             .order_by("resident_id")
-        )
-        facts = facts_for_residents([code.resident for code in codes])
+            .values_list("pk", "resident_id", *_STATUS_FIELDS, *_HOLDER_FIELDS)
+        ):
+            codes.append(_StoredStatus(pk, resident_id, *status))
+            holders.append(_Holder(resident_id, id_type, id_number, name, group))
+        facts = facts_for_residents(holders)
         changed, history = [], []
         for code in codes:
             status = engine.evaluate(facts[code.resident_id], now)
@@ -203,22 +204,54 @@ def healthcode_recompute_many(
             if change is not None:
                 changed.append(code)
                 if change is not True:
-                    history.append(change)
+                    history.append((change, code.resident_id))
         _save_statuses(changed)
-        HealthCodeChange.objects.bulk_create(history)
+        HealthCodeChange.objects.bulk_create(change for change, _resident in history)
         # One audit event per changed colour or reason, in the same transaction and INSERT.
-        audit_many(_status_event(change) for change in history)
+        audit_many(_status_event(change, resident_id) for change, resident_id in history)
     return len(changed)
 
 
-def _status_event(change: HealthCodeChange):
+_STATUS_FIELDS = ["colour", "reasons", "test", "rules_version", "computed_at", "review_at"]
+
+
+class _StoredStatus:
+    """A code's stored status, locked for its recompute: what the engine's answer is compared
+    with and what the write needs. Plain values, not a model instance: building a code and
+    its resident as models (and compiling their select_related) was a sixth of a chunk's
+    time (docs/benchmarks.md, issue 14)."""
+
+    __slots__ = ("pk", "resident_id", *_STATUS_FIELDS)
+
+    def __init__(
+        self, pk, resident_id, colour, reasons, test, rules_version, computed_at, review_at
+    ):
+        self.pk, self.resident_id = pk, resident_id
+        self.colour, self.reasons, self.test = colour, reasons, test
+        self.rules_version, self.computed_at, self.review_at = rules_version, computed_at, review_at
+
+
+class _Holder(NamedTuple):
+    """The code holder's fields ``facts_for_residents`` reads."""
+
+    pk: int
+    id_type: str
+    id_number: str
+    name: str
+    population_group: str
+
+
+_HOLDER_FIELDS = [f"resident__{field}" for field in _Holder._fields[1:]]
+
+
+def _status_event(change: HealthCodeChange, resident_id: int):
     """The audit trail's line for a colour change: the engine did it (role system, whatever
     set it off: ``cause``), the rules that decided it as the reason, and the facts' keys."""
     return audit_event(
         kind=AuditKind.CHANGE,
         action="status_change",
         role=ActorRole.SYSTEM,
-        subject_id=change.health_code.resident_id,
+        subject_id=resident_id,
         reason="；".join(reason["text"] for reason in change.reasons),
         detail={
             "health_code": change.health_code_id,
@@ -232,16 +265,17 @@ def _status_event(change: HealthCodeChange):
     )
 
 
-_STATUS_FIELDS = ["colour", "reasons", "test", "rules_version", "computed_at", "review_at"]
-# The resident's fields ``facts_for_residents`` reads.
-_FACT_FIELDS = ["id_type", "id_number", "name", "population_group"]
-
-
-def _save_statuses(codes: list[HealthCode]) -> None:
+def _save_statuses(codes: list[_StoredStatus]) -> None:
     """Write the status fields of these codes. On PostgreSQL one ``UPDATE … FROM (VALUES …)``:
     Django's bulk_update builds a CASE per field and row, and spent 90 % of a recompute."""
     if connection.vendor != "postgresql":
-        HealthCode.objects.bulk_update(codes, _STATUS_FIELDS)
+        HealthCode.objects.bulk_update(
+            [
+                HealthCode(pk=c.pk, **{field: getattr(c, field) for field in _STATUS_FIELDS})
+                for c in codes
+            ],
+            _STATUS_FIELDS,
+        )
         return
     rows = [
         (
@@ -269,7 +303,7 @@ def _save_statuses(codes: list[HealthCode]) -> None:
         )
 
 
-def _apply(code: HealthCode, status: engine.Status, *, now, cause):
+def _apply(code: HealthCode | _StoredStatus, status: engine.Status, *, now, cause):
     """Copy ``status`` onto ``code``. None: nothing changed; True: changed without a new
     colour or reason; a HealthCodeChange: the colour or the reasons changed."""
     reasons = [reason.as_dict() for reason in status.reasons]
@@ -285,7 +319,7 @@ def _apply(code: HealthCode, status: engine.Status, *, now, cause):
     change: HealthCodeChange | bool = True
     if code.colour != status.colour or code.reasons != reasons:
         change = HealthCodeChange(
-            health_code=code,
+            health_code_id=code.pk,
             old_colour=code.colour,
             new_colour=status.colour,
             reasons=reasons,

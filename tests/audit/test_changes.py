@@ -77,6 +77,27 @@ def test_a_recompute_that_changes_the_colour_is_audited_once_with_its_rule(resid
     assert event.at == code.changes.get(new_colour="red").changed_at
 
 
+def test_a_recompute_names_the_person_and_their_code_when_the_two_ids_differ(resident):
+    """The person's and the code's ids are the same in most tests (both made together); here
+    the code is another row, so an event that named the code's id as the person, or a change
+    filed under the person's id as a code, would be seen."""
+    old = HealthCode.objects.get(resident=resident)
+    old.delete()
+    code = HealthCode.objects.create(
+        pk=resident.pk + 1000,
+        resident=resident,
+        colour="green",
+        reasons=[],
+        test={},
+        computed_at=old.computed_at,
+    )
+    before = mark()
+    add_flag(resident, "close_contact")  # recomputes
+    (event,) = changes(pk__gt=before)
+    assert (event.subject_id, event.detail["health_code"]) == (resident.pk, code.pk)
+    assert code.changes.get().new_colour == "red"
+
+
 def test_a_recompute_that_changes_nothing_writes_nothing(resident):
     before = mark()
     services.healthcode_recompute_many(resident_ids=[resident.pk], cause="again")
