@@ -118,6 +118,23 @@ def wait_until_all_red(seconds: float) -> float:
     return time.monotonic() - started
 
 
+def wait_until_blocked_on_a_code_lock(seconds: float) -> None:
+    """Until another backend waits on a row lock held by this test's transaction."""
+    from django.db import connection
+
+    deadline = time.monotonic() + seconds
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE wait_event_type = 'Lock' AND pg_backend_pid() = ANY(pg_blocking_pids(pid))"
+            )
+            if cursor.fetchone()[0]:
+                return
+            assert time.monotonic() < deadline, "the worker never waited on the held code"
+            time.sleep(0.05)
+
+
 def converge_with_new_worker_and_beat(env: dict) -> float:
     """Start a worker and beat as an operator would after an outage; seconds until every
     code is red."""
@@ -145,25 +162,22 @@ def test_killing_the_worker_mid_recompute_loses_no_positive(only_our_workers):
     # The batch marked every code it touched due, in its own transaction.
     assert HealthCode.objects.filter(review_at__lte=timezone.now()).count() == N
 
-    # One process, one task at a time: kill -9 takes down the task in flight with it.
-    doomed = start_celery_worker(env, f"doomed-{os.getpid()}@localhost", pool="solo")
-    deadline = time.monotonic() + 60
-    while True:
-        assert time.monotonic() < deadline, "the worker never held a task mid-recompute"
-        if red_count() == 0:
-            time.sleep(0.01)
-            continue
-        # Freeze the worker, then look: between one task's ack and the next fetch it holds
-        # nothing, and a kill there would strand no task. Thaw and look again until it does.
-        os.kill(doomed.pid, signal.SIGSTOP)
-        if 0 < red_count() < N and broker().hlen("unacked") >= 1:
-            break
-        os.kill(doomed.pid, signal.SIGCONT)
-        time.sleep(0.01)
-    os.kill(doomed.pid, signal.SIGKILL)
-    doomed.wait()
+    # One process, one task at a time: kill -9 takes down the task in flight with it. To
+    # catch it in flight (a chunk of 500 takes a few milliseconds), this test holds the lock
+    # of the last person's code: the worker recomputes the chunks before it, then waits on
+    # that lock inside the last chunk's transaction, its task fetched and not acknowledged.
+    last = max(pk for pk, _number in people)
+    with transaction.atomic():
+        HealthCode.objects.select_for_update().get(resident_id=last)
+        doomed = start_celery_worker(env, f"doomed-{os.getpid()}@localhost", pool="solo")
+        try:
+            wait_until_blocked_on_a_code_lock(seconds=60)
+            os.kill(doomed.pid, signal.SIGKILL)
+        finally:
+            stop_process(doomed)
     at_kill = red_count()
     assert 0 < at_kill < N, "the worker must die mid-recompute for this test to mean anything"
+    assert not HealthCode.objects.filter(resident_id=last, colour="red").exists()
     assert broker().hlen("unacked") >= 1, "a fetched task should be stranded in Redis"
 
     elapsed = converge_with_new_worker_and_beat(env)
