@@ -183,10 +183,11 @@ class HealthCode(models.Model):
     test = models.JSONField(_("核酸状态"), default=dict)
     rules_version = models.CharField(_("规则版本"), max_length=32, blank=True)
     computed_at = models.DateTimeField(_("计算时间"))
-    review_at = models.DateTimeField(_("下次复核时间"), null=True, blank=True, db_index=True)
-    # When a recompute of this code was last put on the queue (by a change of facts or by the
-    # sweep): the sweep leaves a due code alone for RECOMPUTE_LEASE_SECONDS after that, so it
-    # does not queue again what is already queued, and takes it back if the task was lost.
+    review_at = models.DateTimeField(_("下次复核时间"), null=True, blank=True)
+    # When a change of facts last put a recompute of this code on the queue: the sweep leaves
+    # a due code alone for RECOMPUTE_LEASE_SECONDS after that, so it does not queue again what
+    # is already queued, and takes it back if the task was lost. (The sweep's own queueing is
+    # not written per code: it keeps its place in the cache, ``tasks.recompute_due``.)
     queued_at = models.DateTimeField(_("入队时间"), null=True, blank=True)
     # Not stored: the instant ``selectors.ensure_current`` judged this status at (the ``now``
     # of the door's decision). The test line counts "采样 N 小时前" to it, not to whenever a
@@ -201,6 +202,8 @@ class HealthCode(models.Model):
                 condition=models.Q(colour__in=Colour.values), name="healthcode_colour_valid"
             ),
         ]
+        # The sweep's order: due codes by review time, and a place in it to go on from.
+        indexes = [models.Index(fields=["review_at", "resident"], name="healthcode_review_key")]
 
     def __str__(self) -> str:
         return f"{self.resident} {self.get_colour_display()}"

@@ -6,7 +6,8 @@ import operator
 from collections import defaultdict
 from functools import reduce
 
-from django.db.models import F, Q
+from django.db.models import BooleanField, F, Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -137,22 +138,36 @@ def status_as_of(code: HealthCode, *, resident: Resident, at: dt.datetime) -> He
     return then
 
 
-def codes_due(*, now: dt.datetime, limit: int, lease: dt.timedelta) -> list[int]:
-    """Resident ids whose stored status has reached its review time and that were not put on
-    the queue within ``lease`` (queued and not yet run, or run: either way not again yet).
-    A queueing covers only what was due when it happened: a code whose review time is later
-    than its last queueing (a policy taking effect after a batch queued its people) is due
-    at that time, lease or not."""
-    return list(
-        HealthCode.objects.filter(review_at__lte=now)
-        .filter(
-            Q(queued_at__isnull=True)
-            | Q(queued_at__lt=F("review_at"))
-            | Q(queued_at__lte=now - lease)
-        )
-        .order_by("review_at")
-        .values_list("resident_id", flat=True)[:limit]
+def codes_due(
+    *,
+    now: dt.datetime,
+    limit: int,
+    lease: dt.timedelta,
+    after: tuple[dt.datetime, int] | None = None,
+) -> list[tuple[dt.datetime, int]]:
+    """``(review_at, resident_id)`` of codes whose stored status has reached its review time,
+    in that order, after the key ``after`` (a sweep's place: the next page starts after the
+    last key of this one). Left out: codes a change of facts put on the queue within
+    ``lease`` (their own task is coming). A queueing covers only what was due when it
+    happened: a code whose review time is later than its last queueing (a policy taking
+    effect after a batch queued its people) is due at that time, lease or not."""
+    due = HealthCode.objects.filter(review_at__lte=now).filter(
+        Q(queued_at__isnull=True) | Q(queued_at__lt=F("review_at")) | Q(queued_at__lte=now - lease)
     )
+    if after is not None:
+        # A row comparison, which the (review_at, resident_id) index starts its scan at; the
+        # equivalent OR of two conditions would scan every code of a tie (a policy switch
+        # makes a city due at one instant) on every page.
+        at, resident_id = after
+        due = due.filter(
+            RawSQL(
+                "(review_at, resident_id) > (%s, %s)",
+                [rawrows.param(HealthCode, "review_at", at), resident_id],
+                output_field=BooleanField(),
+            )
+        )
+    keys = due.order_by("review_at", "resident_id").values_list("review_at", "resident_id")
+    return list(keys[:limit])
 
 
 # --- The person's own record --------------------------------------------------------------

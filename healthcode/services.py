@@ -401,11 +401,6 @@ def codes_mark_due(
         )
 
 
-def codes_mark_queued(*, resident_ids: list[int], at: dt.datetime) -> None:
-    """The sweep put these residents' recomputes on the queue at ``at``."""
-    HealthCode.objects.filter(resident_id__any=list(resident_ids)).update(queued_at=at)
-
-
 def enqueue_after_commit(resident_ids: list[int], cause: str) -> None:
     from healthcode.tasks import enqueue_recompute  # tasks call services
 

@@ -217,7 +217,10 @@ def policy_create(
             if effective_from <= timezone.now():
                 from healthcode.tasks import recompute_due
 
-                publish_after_commit(recompute_due.delay, what="sweep after a policy")
+                # Its review times are back at the instant, before the sweep's place: a new pass.
+                publish_after_commit(
+                    lambda: recompute_due.delay(from_start=True), what="sweep after a policy"
+                )
     except IntegrityError:  # one per group and instant: the constraint decides
         raise DomainError(_("该人群在此生效时间已有政策。"), field="effective_from") from None
     return policy

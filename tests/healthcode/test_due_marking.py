@@ -301,13 +301,12 @@ def test_an_itinerary_edited_in_the_admin_recomputes_its_person(
     assert code_of(resident).colour == "red"
 
 
-def test_the_sweep_does_not_queue_twice_what_it_queued_within_the_lease(resident):
+def test_the_sweep_does_not_queue_twice_what_it_queued_within_the_lease(resident, monkeypatch):
     HealthCode.objects.filter(resident=resident).update(review_at=NOW - dt.timedelta(hours=1))
+    monkeypatch.setattr(tasks, "enqueue_recompute", lambda ids, cause: None)
     with time_machine.travel(NOW, tick=False):
         # A code due by time alone is swept at once; its task is lost (nothing recomputes).
-        ids = tasks.selectors.codes_due(now=NOW, limit=10, lease=LEASE)
-        assert ids == [resident.pk]
-        services.codes_mark_queued(resident_ids=ids, at=NOW)
+        assert tasks.recompute_due() == 1
     with time_machine.travel(NOW + LEASE - dt.timedelta(seconds=1), tick=False):
         assert tasks.recompute_due() == 0
     with time_machine.travel(NOW + LEASE, tick=False):
@@ -364,7 +363,8 @@ def test_the_sweep_takes_every_due_code_a_page_at_a_time(monkeypatch):
         assert tasks.recompute_due() == 5
     assert sorted(i for page in published for i in page) == sorted(r.pk for r in people)
     assert [len(page) for page in published] == [2, 2, 1]
-    assert set(HealthCode.objects.values_list("queued_at", flat=True)) == {NOW}
+    # The sweep kept its place in the cache, not a mark on each code.
+    assert set(HealthCode.objects.values_list("queued_at", flat=True)) == {None}
     with time_machine.travel(NOW, tick=False):
         assert tasks.recompute_due() == 0  # each code queued once
 
@@ -379,3 +379,51 @@ def test_the_sweep_stops_paging_when_its_time_is_up(monkeypatch):
     with time_machine.travel(NOW, tick=False):
         assert tasks.recompute_due() == 1  # the rest wait for the next minute's sweep
         assert tasks.recompute_due() == 1
+
+
+def test_the_sweep_goes_on_after_its_place_and_takes_a_lost_task_again_after_the_lease(
+    monkeypatch,
+):
+    """A city due at one instant (a tie on review_at) is paged by resident after the sweep's
+    place; a second sweep within the lease queues only codes past that place, and once the
+    lease is over everything still due (tasks lost) is queued again."""
+    people = sorted(make_resident(name="张三").pk for _ in range(5))
+    HealthCode.objects.update(review_at=NOW - dt.timedelta(minutes=1), queued_at=None)
+    monkeypatch.setattr(tasks, "SWEEP_LIMIT", 2)
+    monkeypatch.setattr(tasks, "SWEEP_SECONDS", 0.0)  # one page a sweep
+    published = []
+    monkeypatch.setattr(tasks, "enqueue_recompute", lambda ids, cause: published.append(ids))
+    with time_machine.travel(NOW, tick=False):
+        assert tasks.recompute_due() == 2
+    with time_machine.travel(NOW + dt.timedelta(seconds=30), tick=False):
+        # A code due later than the others is still after the place.
+        HealthCode.objects.filter(resident_id=people[4]).update(review_at=NOW)
+        assert tasks.recompute_due() == 2
+        assert tasks.recompute_due() == 1
+        assert tasks.recompute_due() == 0
+    assert published == [people[0:2], people[2:4], [people[4]]]
+    with time_machine.travel(NOW + LEASE, tick=False):
+        assert tasks.recompute_due() == 2  # a new pass: the lost tasks are queued again
+    assert published[-1] == people[0:2]
+
+
+def test_a_policy_already_in_effect_starts_a_new_pass_of_the_sweep(
+    resident, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Its review times go back to its instant, before the sweep's place: the sweep it sends
+    starts from the beginning instead of going on after the place."""
+    from nucleic.services import policy_create
+
+    other = make_resident(name="李四")
+    HealthCode.objects.update(review_at=NOW - dt.timedelta(minutes=1), queued_at=None)
+    HealthCode.objects.filter(resident=resident).update(review_at=NOW + dt.timedelta(days=1))
+    published = []
+    monkeypatch.setattr(tasks, "enqueue_recompute", lambda ids, cause: published.append(ids))
+    with time_machine.travel(NOW, tick=False):
+        assert tasks.recompute_due() == 1
+        assert published == [[other.pk]]
+        with django_capture_on_commit_callbacks(execute=True):
+            policy_create(
+                group="general", window_hours=72, effective_from=NOW - dt.timedelta(hours=2)
+            )
+    assert published[-1] == sorted([resident.pk, other.pk])

@@ -294,7 +294,7 @@ def test_an_unreachable_broker_leaves_a_policy_in_effect_to_the_sweep(
 
     from healthcode import tasks
 
-    def broker_down():
+    def broker_down(**options):
         raise BrokerError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
     monkeypatch.setattr(tasks.recompute_due, "delay", broker_down)
